@@ -1,0 +1,1 @@
+"""The Nuanxin server: a thin Litestar layer over services (`server.services`)."""

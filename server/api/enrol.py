@@ -1,0 +1,52 @@
+"""POST /api/enrol: a phone spends a one-time code and gets its device token."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from litestar import Controller, post
+from litestar.params import JSONBody
+from msgspec import Struct
+
+from server.deps import MakerDep, now_ms
+from server.errors import ApiError
+from server.services.enrolment import EnrolmentError, enrol
+from sync.protocol import Enrolment
+
+
+class PersonOut(Struct):
+    id: str
+    name: str
+    role: str
+
+
+class SiteOut(Struct):
+    id: str
+    name: str
+
+
+class Enrolled(Struct):
+    device: str
+    token: str
+    person: PersonOut
+    site: SiteOut | None
+    server_time: int
+
+
+class EnrolController(Controller):
+    path = "/api/enrol"
+
+    @post(operation_id="enrol", status_code=201, summary="Enrol a phone with a one-time code")
+    async def enrol(self, data: JSONBody[Enrolment], maker: MakerDep) -> Enrolled:
+        try:
+            async with maker.begin() as session:
+                device, token, person, site = await enrol(session, data.code, datetime.now(UTC))
+        except EnrolmentError as err:
+            raise ApiError(400, str(err), "code") from None
+        return Enrolled(
+            device=device.id,
+            token=token,
+            person=PersonOut(person.id, person.name, person.role),
+            site=SiteOut(site.id, site.name) if site else None,
+            server_time=now_ms(),
+        )

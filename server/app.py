@@ -1,0 +1,78 @@
+"""The Litestar application, built from settings by `create_app` (no import-time state)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import CacheControlHeader, State
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from server import db
+from server.api.enrol import EnrolController
+from server.api.sync import SyncController
+from server.dashboard.views import TownshipController
+from server.deps import provide_maker, provide_settings
+from server.errors import EXCEPTION_HANDLERS
+from server.security import security_headers
+from server.settings import Settings
+from sync.protocol import MAX_BODY
+
+HERE = Path(__file__).resolve().parent
+VERSION = "0.1.0"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+
+    async def start(app: Litestar) -> None:
+        engine = db.create_engine(settings.database_url)
+        await db.migrate(engine)
+        app.state.engine = engine
+        app.state.maker = db.session_maker(engine)
+
+    async def stop(app: Litestar) -> None:
+        await app.state.engine.dispose()
+
+    # The service worker decides what the phone caches; the browser must always revalidate.
+    revalidate = CacheControlHeader(no_cache=True)
+    return Litestar(
+        route_handlers=[
+            SyncController,
+            EnrolController,
+            TownshipController,
+            create_static_files_router(
+                path="/township/static", directories=[HERE / "dashboard" / "static"], name="dashboard-static"
+            ),
+            create_static_files_router(
+                path="/", directories=[settings.pwa_dir], html_mode=True, name="pwa", cache_control=revalidate
+            ),
+        ],
+        state=State({"settings": settings}),
+        dependencies={"settings": Provide(provide_settings, sync_to_thread=False),
+                      "maker": Provide(provide_maker, sync_to_thread=False)},
+        on_startup=[start],
+        on_shutdown=[stop],
+        middleware=[security_headers],
+        exception_handlers=EXCEPTION_HANDLERS,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
+        request_max_body_size=MAX_BODY,
+        template_config=TemplateConfig(directory=HERE / "dashboard" / "templates", engine=JinjaTemplateEngine),
+        openapi_config=OpenAPIConfig(
+            title="Nuanxin API", version=VERSION, path="/api/schema", render_plugins=[JsonRenderPlugin()]
+        ),
+        logging_config=LoggingConfig(
+            root={"level": "INFO", "handlers": ["queue_listener"]},
+            loggers={"nuanxin": {"level": "INFO", "handlers": ["queue_listener"], "propagate": False}},
+            log_exceptions="debug" if settings.debug else "never",
+        ),
+        debug=settings.debug,
+    )
+

@@ -1,0 +1,1 @@
+"""The township dashboard: server-rendered pages that work without JavaScript."""

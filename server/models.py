@@ -1,0 +1,102 @@
+"""Database tables. Schema changes go through alembic (server/migrations)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class Site(Base):
+    __tablename__ = "sites"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    township: Mapped[str] = mapped_column(String(100))
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))  # worker, lead, staff, care, admin
+    site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id"))
+    township: Mapped[str] = mapped_column(String(100))
+
+
+class Device(Base):
+    __tablename__ = "devices"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
+    last_sync_at: Mapped[datetime | None]
+    app_version: Mapped[str | None] = mapped_column(String(40))
+
+
+class EnrolCode(Base):
+    __tablename__ = "enrol_codes"
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class Entry(Base):
+    __tablename__ = "entries"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    schema: Mapped[int] = mapped_column(Integer)
+    site_id: Mapped[str] = mapped_column(String(64), index=True)
+    author_id: Mapped[str] = mapped_column(String(64))
+    # Whose entry it is for privacy and pulls: the author, or for a follow-up the worker.
+    subject_id: Mapped[str] = mapped_column(String(64), index=True)
+    device_id: Mapped[str] = mapped_column(String(32))
+    fields: Mapped[dict[str, Any]]
+    stamps: Mapped[dict[str, Any]]
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    flags: Mapped[list[Any]]
+    device_times: Mapped[dict[str, Any]]  # the phone's own values of corrected times (§7 K3)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_entries_kind_site", "kind", "site_id"),)
+
+
+class Conflict(Base):
+    __tablename__ = "conflicts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("entries.id"), index=True)
+    field: Mapped[str] = mapped_column(String(64))
+    candidates: Mapped[list[Any]]
+    opened_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class ChangeLog(Base):
+    """Every change ever received, with its first result: idempotency and audit (§5 S2)."""
+
+    __tablename__ = "changes"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(32))
+    entry_id: Mapped[str] = mapped_column(String(64), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    result: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+
+
+class SyncCounter(Base):
+    """One row: the last `seq` handed out (§5.1)."""
+
+    __tablename__ = "sync_counter"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

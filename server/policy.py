@@ -1,0 +1,67 @@
+"""Who may read and write what: the one place every read and write is checked.
+
+Handlers and services ask this module; they do not repeat its rules. The written table of
+roles is docs/roles.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_
+
+from server.models import Entry
+from sync.entries import SITE_SHARED_KINDS, FieldError, Kind
+
+WORKER_ROLES = frozenset({"worker", "lead"})
+STAFF_ROLES = frozenset({"staff", "care", "admin"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a phone (device_id set) or a staff member on the dashboard."""
+
+    person_id: str
+    name: str
+    role: str
+    site_id: str | None
+    township: str
+    device_id: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+def device_write_errors(
+    who: Principal, kind: Kind, op: str, fields: dict[str, Any], current: Entry | None
+) -> list[FieldError]:
+    """What stops a phone's change (docs/sync-protocol.md §6 M6-M7)."""
+    if not kind.device_writable:
+        return [FieldError("kind", "forbidden", f"{kind.name} entries are written by staff")]
+    if current is not None and current.author_id != who.person_id:
+        return [FieldError("entry", "forbidden", "this entry belongs to someone else")]
+    if current is not None and current.kind != kind.name:
+        return [FieldError("kind", "invalid", f"this entry is a {current.kind}")]
+    if current is not None and kind.immutable and op == "put":
+        return [
+            FieldError("entry", "immutable", "a movement cannot be changed; delete it and record it again")
+        ]
+    errors = [
+        FieldError(name, "staff_only", f"only township staff set {name}")
+        for name in fields
+        if name in kind.staff_fields
+    ]
+    if "site" in fields and fields["site"] != who.site_id:
+        errors.append(FieldError("site", "site", "entries can only be made for your own site"))
+    return errors
+
+
+def visible_to_device(who: Principal) -> ColumnElement[bool]:
+    """Scoped pulls: a phone sees its person's entries and its site's supply ledger."""
+    own = Entry.subject_id == who.person_id
+    if who.site_id is None:
+        return own
+    return or_(own, and_(Entry.kind.in_(SITE_SHARED_KINDS), Entry.site_id == who.site_id))
+

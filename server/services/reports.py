@@ -1,0 +1,80 @@
+"""What the township screens show, read from the same entries the phones sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.models import Conflict, Entry, Person, Site
+
+
+@dataclass
+class ShiftRow:
+    id: str
+    worker: str
+    post: str
+    kind: str
+    start: datetime
+    end: datetime | None
+    hours: float | None
+    approval: str
+    flags: list[str]
+    conflicts: list[str]
+
+
+@dataclass
+class SiteShifts:
+    id: str
+    name: str
+    shifts: list[ShiftRow] = field(default_factory=list)
+
+
+def _local(ms: int | None, tz: ZoneInfo) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz)
+
+
+async def shifts_by_site(session: AsyncSession, timezone: str, limit: int = 500) -> list[SiteShifts]:
+    tz = ZoneInfo(timezone)
+    sites = {s.id: SiteShifts(s.id, s.name) for s in (await session.scalars(select(Site).order_by(Site.id)))}
+    rows = await session.execute(
+        select(Entry, Person.name)
+        .join(Person, Person.id == Entry.author_id)
+        .where(Entry.kind == "shift", Entry.deleted.is_(False))
+        .order_by(Entry.updated_at.desc())
+        .limit(limit)
+    )
+    pairs = rows.all()
+    open_fields: dict[str, list[str]] = {}
+    if pairs:
+        found = await session.execute(
+            select(Conflict.entry_id, Conflict.field).where(
+                Conflict.entry_id.in_([e.id for e, _ in pairs]), Conflict.resolved_at.is_(None)
+            )
+        )
+        for entry_id, name in found:
+            open_fields.setdefault(entry_id, []).append(name)
+    for entry, worker in pairs:
+        f = entry.fields
+        hours = None if f.get("end") is None else round((f["end"] - f["start"]) / 3_600_000, 1)
+        site = sites.setdefault(entry.site_id, SiteShifts(entry.site_id, entry.site_id))
+        site.shifts.append(
+            ShiftRow(
+                id=entry.id,
+                worker=worker,
+                post=f.get("post", ""),
+                kind=f.get("kind", "day"),
+                start=_local(f.get("start"), tz),
+                end=_local(f.get("end"), tz),
+                hours=hours,
+                approval=f.get("approval", "pending"),
+                flags=list(entry.flags),
+                conflicts=open_fields.get(entry.id, []),
+            )
+        )
+    for site in sites.values():
+        site.shifts.sort(key=lambda s: s.start, reverse=True)
+    return list(sites.values())

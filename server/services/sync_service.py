@@ -1,0 +1,303 @@
+"""POST /api/sync on the server: push a batch, then pull a page (docs/sync-protocol.md §5).
+
+The merge itself is `sync.merge` (pure); this module loads and stores around it. Comments cite
+the steps of the spec.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.models import ChangeLog, Conflict, Device, Entry, SyncCounter
+from server.policy import Principal, device_write_errors, visible_to_device
+from server.services.clock_correction import CLOCK_CORRECTED, Correction
+from sync import ledger
+from sync.entries import KINDS, FieldError, check_entry, check_fields, upgrade
+from sync.merge import Edit, State, merge
+from sync.protocol import (
+    Candidate,
+    Change,
+    Result,
+    SyncRequest,
+    SyncResponse,
+    change_decoder,
+    error_path,
+)
+from sync.protocol import Entry as WireEntry
+
+RETRIES = 3
+_peek = msgspec.json.Decoder(dict)
+
+
+def _rejected(change_id: str, *errors: FieldError) -> Result:
+    return Result(id=change_id, status="rejected", errors=list(errors))
+
+
+def _peek_id(raw: msgspec.Raw) -> str:
+    try:
+        value = _peek.decode(raw).get("id")
+    except msgspec.DecodeError:
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+class Push:
+    """One batch of changes from one device, applied inside one transaction (S1-S8)."""
+
+    def __init__(self, session: AsyncSession, who: Principal, correction: Correction) -> None:
+        self.session = session
+        self.who = who
+        self.correction = correction
+        self.now = datetime.fromtimestamp(correction.now / 1000, UTC)
+        self.touched: dict[str, Entry] = {}
+
+    async def apply(self, index: int, raw: msgspec.Raw) -> Result:
+        try:  # S2
+            change = change_decoder.decode(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError) as err:
+            path, reason = error_path(err) if isinstance(err, msgspec.ValidationError) else ("$", str(err))
+            return _rejected(_peek_id(raw), FieldError(f"$.changes[{index}]{path[1:]}", "invalid", reason))
+        first = await self._claim(change, raw)  # S3
+        if first is not None:
+            return Result(
+                id=change.id, status="duplicate", first=first.status, errors=first.errors, stamp=first.stamp
+            )
+        result = await self._decide(change)
+        await self.session.execute(
+            update(ChangeLog).where(ChangeLog.id == change.id).values(result=msgspec.to_builtins(result))
+        )
+        return result
+
+    async def _claim(self, change: Change, raw: msgspec.Raw) -> Result | None:
+        """Record the change id, or return the first result if it was already recorded."""
+        dialect = self.session.bind.dialect.name
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert
+        claimed = await self.session.execute(
+            insert(ChangeLog)
+            .values(
+                id=change.id,
+                device_id=self.who.device_id,
+                entry_id=change.entry,
+                body=bytes(raw).decode(),
+                result={},
+                received_at=self.now,
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        if claimed.rowcount == 1:
+            return None
+        stored = await self.session.scalar(select(ChangeLog.result).where(ChangeLog.id == change.id))
+        return msgspec.convert(stored, Result)
+
+    async def _entry(self, entry_id: str) -> Entry | None:
+        if entry_id in self.touched:
+            return self.touched[entry_id]
+        return await self.session.get(Entry, entry_id, with_for_update=True)
+
+    async def _decide(self, change: Change) -> Result:
+        kind = KINDS.get(change.kind)
+        if kind is None:
+            return _rejected(change.id, FieldError("kind", "unknown_kind", f"unknown kind {change.kind!r}"))
+        if change.schema not in kind.versions:
+            return _rejected(
+                change.id, FieldError("schema", "schema", f"{kind.name} has no schema {change.schema}")
+            )
+        errors = check_fields(kind, change.schema, change.fields)
+        fields, base = upgrade(kind, change.schema, change.fields, change.base)  # S4
+        row = await self._entry(change.entry)
+        errors += device_write_errors(self.who, kind, change.op, fields, row)
+        if row is None and change.op == "delete":
+            errors.append(FieldError("entry", "invalid", "there is no such entry to delete"))
+        if errors:
+            return _rejected(change.id, *errors)
+
+        stamp = self.correction.stamp(change.stamp)  # S5
+        fields, device_times = self.correction.times(kind, fields)
+        current = None if row is None else State(fields=row.fields, stamps=row.stamps, deleted=row.deleted)
+        outcome = merge(current, Edit(op=change.op, stamp=stamp, fields=fields, base=base))  # S6
+        if not outcome.state.deleted:
+            errors = check_entry(kind, outcome.state.fields)
+            if errors:
+                return _rejected(change.id, *errors)
+        conflicts = dict(outcome.conflicts)
+        if kind.name == "supply" and row is None and fields.get("movement") == "stocktake":
+            conflicts.update(await self._stocktake_conflict(change.entry, fields, stamp))
+
+        self._store(change, row, outcome.state, stamp, device_times)  # S7
+        await self._record_conflicts(change.entry, conflicts)
+        return Result(id=change.id, status="conflict" if conflicts else "applied", stamp=stamp)
+
+    async def _stocktake_conflict(self, entry_id: str, fields: dict[str, Any], stamp: str) -> dict:
+        """M6: two stocktakes of one item at one site, neither knowing the other."""
+        latest = await self.session.scalar(
+            select(Entry)
+            .where(Entry.kind == "supply", Entry.site_id == fields["site"], Entry.deleted.is_(False))
+            .where(Entry.fields["item"].as_string() == fields["item"])
+            .where(Entry.fields["movement"].as_string() == "stocktake")
+            .where(Entry.id != entry_id)
+            .order_by(Entry.seq.desc())
+            .limit(1)
+        )
+        if latest is None or not ledger.concurrent_stocktake(fields, latest.id, latest.fields):
+            return {}
+        theirs = latest.stamps["quantity"]
+        return {
+            "quantity": [
+                Candidate(value=latest.fields["quantity"], stamp=theirs, device=latest.device_id),
+                Candidate(value=fields["quantity"], stamp=stamp, device=self.who.device_id or ""),
+            ]
+        }
+
+    def _store(
+        self, change: Change, row: Entry | None, state: State, stamp: str, device_times: dict[str, Any]
+    ) -> None:
+        flags = [] if row is None else list(row.flags)
+        if device_times or stamp != change.stamp:
+            flags = sorted({*flags, CLOCK_CORRECTED})
+        if row is None:
+            row = Entry(
+                id=change.entry,
+                kind=change.kind,
+                author_id=self.who.person_id,
+                subject_id=self.who.person_id,
+                device_id=self.who.device_id,
+                created_at=self.now,
+                seq=0,
+            )
+            self.session.add(row)
+        row.schema = KINDS[change.kind].current
+        row.site_id = state.fields.get("site", row.site_id)
+        row.fields, row.stamps, row.deleted = state.fields, state.stamps, state.deleted
+        row.flags = flags
+        row.device_times = {**(row.device_times or {}), **device_times}
+        row.updated_at = self.now
+        self.touched[change.entry] = row
+
+    async def _record_conflicts(self, entry_id: str, conflicts: dict[str, list[Candidate]]) -> None:
+        """M3: one open conflict per entry and field, gathering every candidate."""
+        for name, candidates in conflicts.items():
+            found = await self.session.scalar(
+                select(Conflict).where(
+                    Conflict.entry_id == entry_id, Conflict.field == name, Conflict.resolved_at.is_(None)
+                )
+            )
+            new = [msgspec.to_builtins(c) for c in candidates]
+            if found is None:
+                self.session.add(Conflict(entry_id=entry_id, field=name, candidates=new, opened_at=self.now))
+            else:
+                seen = {c["stamp"] for c in found.candidates}
+                found.candidates = found.candidates + [c for c in new if c["stamp"] not in seen]
+
+    async def finish(self) -> None:
+        """S8: give every touched entry the next seq values, holding the counter lock to commit."""
+        await self.session.flush()
+        if not self.touched:
+            return
+        top = await self.session.scalar(
+            update(SyncCounter)
+            .where(SyncCounter.id == 1)
+            .values(value=SyncCounter.value + len(self.touched))
+            .returning(SyncCounter.value)
+        )
+        for seq, row in enumerate(self.touched.values(), start=top - len(self.touched) + 1):
+            row.seq = seq
+        await self.session.flush()
+
+
+async def push(
+    session: AsyncSession, who: Principal, request: SyncRequest, correction: Correction
+) -> list[Result]:
+    batch = Push(session, who, correction)
+    results = [await batch.apply(i, raw) for i, raw in enumerate(request.changes)]
+    await batch.finish()
+    await session.execute(
+        update(Device)
+        .where(Device.id == who.device_id)
+        .values(clock_offset_ms=correction.offset, last_sync_at=batch.now, app_version=request.app or None)
+    )
+    return results
+
+
+async def pull(session: AsyncSession, who: Principal, cursor: int, limit: int) -> tuple[list[WireEntry], str, bool]:
+    """§5.1: entries after the cursor up to the committed counter, in seq order."""
+    high = await session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
+    rows = (
+        await session.scalars(
+            select(Entry)
+            .where(Entry.seq > cursor, Entry.seq <= high, visible_to_device(who))
+            .order_by(Entry.seq)
+            .limit(limit + 1)
+        )
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    open_fields = await open_conflicts(session, [r.id for r in rows])
+    entries = [to_wire(r, open_fields.get(r.id, [])) for r in rows]
+    return entries, str(rows[-1].seq if more else high), more
+
+
+async def open_conflicts(session: AsyncSession, entry_ids: list[str]) -> dict[str, list[str]]:
+    if not entry_ids:
+        return {}
+    found: dict[str, list[str]] = {}
+    rows = await session.execute(
+        select(Conflict.entry_id, Conflict.field).where(
+            Conflict.entry_id.in_(entry_ids), Conflict.resolved_at.is_(None)
+        )
+    )
+    for entry_id, name in rows:
+        found.setdefault(entry_id, []).append(name)
+    return found
+
+
+def to_wire(row: Entry, conflicts: list[str]) -> WireEntry:
+    return WireEntry(
+        id=row.id,
+        kind=row.kind,
+        schema=row.schema,
+        site=row.site_id,
+        author=row.author_id,
+        device=row.device_id,
+        fields=row.fields,
+        stamps=row.stamps,
+        seq=row.seq,
+        deleted=row.deleted,
+        conflicts=sorted(conflicts),
+        flags=row.flags,
+    )
+
+
+async def run(
+    maker: async_sessionmaker[AsyncSession], who: Principal, request: SyncRequest, correction: Correction
+) -> SyncResponse:
+    """Push in one transaction (retried whole on a deadlock), then pull in a second one."""
+    for attempt in range(RETRIES):
+        try:
+            async with maker.begin() as session:
+                results = await push(session, who, request, correction)
+            break
+        except DBAPIError as err:
+            if attempt == RETRIES - 1 or not _retryable(err):
+                raise
+    async with maker.begin() as session:
+        entries, cursor, more = await pull(session, who, int(request.cursor), request.limit)
+    return SyncResponse(
+        results=results,
+        entries=entries,
+        cursor=cursor,
+        more=more,
+        server_time=correction.now,
+        clock_offset=correction.offset,
+    )
+
+
+def _retryable(err: DBAPIError) -> bool:
+    # PostgreSQL deadlock (40P01) or serialisation failure (40001): the whole batch rolled back.
+    return getattr(err.orig, "sqlstate", None) in {"40P01", "40001"}

@@ -1,0 +1,113 @@
+"""Wire messages of POST /api/sync (docs/sync-protocol.md §4). JSON, decoded with msgspec.
+
+The request envelope is strict; each change inside it is decoded on its own (§5 S3), so one bad
+change is rejected with its path while the rest of the batch applies.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+from sync.entries import FieldError
+
+PROTOCOL = 1
+MAX_CHANGES = 500
+MAX_PAGE = 200
+MAX_BODY = 1024 * 1024
+
+Uuid = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]  # client-made; UUIDs in practice
+StampStr = Annotated[str, Meta(pattern=r"^\d{13}-[0-9a-f]{4}-[a-z0-9]{1,32}$")]
+Status = Literal["applied", "conflict", "rejected", "duplicate"]
+
+
+class Change(Struct, forbid_unknown_fields=True, omit_defaults=True):
+    id: Uuid
+    entry: Uuid
+    kind: str
+    schema: Annotated[int, Meta(ge=1)]
+    stamp: StampStr
+    op: Literal["put", "delete"] = "put"
+    fields: dict[str, Any] = {}
+    base: dict[str, StampStr | None] = {}
+
+    def __post_init__(self) -> None:
+        missing = set(self.fields) - set(self.base)
+        if missing:
+            raise ValueError(f"base must name every field set; missing {sorted(missing)}")
+        if self.op == "delete" and self.fields:
+            raise ValueError("a delete sets no fields")
+
+
+class SyncRequest(Struct, forbid_unknown_fields=True):
+    protocol: int
+    device_time: Annotated[int, Meta(ge=0)]
+    app: Annotated[str, Meta(max_length=40)] = ""
+    cursor: Annotated[str, Meta(pattern=r"^\d{1,19}$")] = "0"
+    limit: Annotated[int, Meta(ge=1, le=MAX_PAGE)] = MAX_PAGE
+    changes: Annotated[list[msgspec.Raw], Meta(max_length=MAX_CHANGES)] = []
+
+
+class Result(Struct, omit_defaults=True):
+    id: str
+    status: Status
+    stamp: str | None = None
+    errors: list[FieldError] = []
+    first: Status | None = None
+
+
+class Candidate(Struct, frozen=True):
+    value: Any
+    stamp: str
+    device: str
+
+
+class Entry(Struct, omit_defaults=True):
+    id: str
+    kind: str
+    schema: int
+    site: str
+    author: str
+    device: str
+    fields: dict[str, Any]
+    stamps: dict[str, str]
+    seq: int
+    deleted: bool = False
+    conflicts: list[str] = []
+    flags: list[str] = []
+
+
+class SyncResponse(Struct):
+    results: list[Result]
+    entries: list[Entry]
+    cursor: str
+    more: bool
+    server_time: int
+    clock_offset: int
+
+
+class Enrolment(Struct, forbid_unknown_fields=True):
+    code: Annotated[str, Meta(min_length=4, max_length=32)]
+
+
+class Problem(Struct, omit_defaults=True):
+    """The body of every 4xx answer (§8)."""
+
+    error: str
+    reason: str
+    field: str | None = None
+
+
+request_decoder = msgspec.json.Decoder(SyncRequest)
+change_decoder = msgspec.json.Decoder(Change)
+
+
+def error_path(err: msgspec.ValidationError) -> tuple[str, str]:
+    """Split msgspec's message into (path, reason): "Expected int - at `$.x`"."""
+    text = str(err)
+    if " - at `" in text:
+        reason, path = text.rsplit(" - at `", 1)
+        return path.rstrip("`"), reason
+    return "$", text

@@ -1,0 +1,80 @@
+"""A running app with demo people, and phones (Python replicas) enrolled in it."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from litestar.testing import TestClient
+
+from server import db
+from server.app import create_app
+from server.demo import seed
+from server.services.enrolment import issue_code
+from server.settings import Settings
+from sync.client import HttpTransport, enrol, sync
+from sync.replica import Replica
+
+START = 1_764_000_000_000  # 2025-11-24 16:00 UTC: the tests' fixed "now" for phone clocks
+
+
+async def _prepare(url: str) -> None:
+    engine = db.create_engine(url)
+    try:
+        await db.migrate(engine)
+        async with db.session_maker(engine).begin() as session:
+            await seed(session)
+    finally:
+        await engine.dispose()
+
+
+async def _code(url: str, person: str) -> str:
+    from datetime import UTC, datetime
+
+    engine = db.create_engine(url)
+    try:
+        async with db.session_maker(engine).begin() as session:
+            return await issue_code(session, person, datetime.now(UTC))
+    finally:
+        await engine.dispose()
+
+
+@dataclass
+class Phone:
+    """One enrolled phone: a replica plus its transport to the app."""
+
+    replica: Replica
+    transport: HttpTransport
+    person: str
+    site: str
+
+    def sync(self, now: int | None = None) -> int:
+        return sync(self.replica, self.transport, (lambda: now) if now is not None else None)
+
+
+@dataclass
+class World:
+    url: str
+    client: TestClient
+    settings: Settings
+    phones: list[Phone] = field(default_factory=list)
+
+    @classmethod
+    @contextmanager
+    def start(cls, url: str, **settings: object) -> Iterator[World]:
+        asyncio.run(_prepare(url))
+        app_settings = Settings(database_url=url, **settings)  # type: ignore[arg-type]
+        with TestClient(create_app(app_settings)) as client:
+            yield cls(url=url, client=client, settings=app_settings)
+
+    def code(self, person: str) -> str:
+        return asyncio.run(_code(self.url, person))
+
+    def phone(self, person: str = "zhangwei") -> Phone:
+        answer = enrol("", self.code(person), self.client)
+        replica = Replica(device=answer["device"])
+        phone = Phone(replica, HttpTransport(self.client, answer["token"]), person, answer["site"]["id"])
+        self.phones.append(phone)
+        return phone
