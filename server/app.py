@@ -6,6 +6,7 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
@@ -21,7 +22,9 @@ from server.api.sync import SyncController
 from server.dashboard.views import TownshipController
 from server.deps import provide_maker, provide_settings
 from server.errors import EXCEPTION_HANDLERS
+from server.dashboard.filters import make_filters
 from server.security import security_headers
+from server.services.server_clock import ServerClock
 from server.settings import Settings
 from sync.protocol import MAX_BODY
 
@@ -55,7 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 path="/", directories=[settings.pwa_dir], html_mode=True, name="pwa", cache_control=revalidate
             ),
         ],
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "clock": ServerClock()}),
         dependencies={"settings": Provide(provide_settings, sync_to_thread=False),
                       "maker": Provide(provide_maker, sync_to_thread=False)},
         on_startup=[start],
@@ -64,7 +67,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         request_max_body_size=MAX_BODY,
-        template_config=TemplateConfig(directory=HERE / "dashboard" / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=HERE / "dashboard" / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: engine.engine.filters.update(make_filters(settings.timezone)),
+        ),
+        csrf_config=CSRFConfig(secret=settings.secret, exclude=["/api"], cookie_samesite="strict",
+                               cookie_secure=settings.production, cookie_httponly=True),
         openapi_config=OpenAPIConfig(
             title="Nuanxin API", version=VERSION, path="/api/schema", render_plugins=[JsonRenderPlugin()]
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,9 @@ class Settings:
     clock_tolerance_ms: int = 120_000
     pwa_dir: Path = field(default=ROOT / "pwa")
     debug: bool = False
+    # Signs CSRF tokens (and, later, sessions). Production must set NUANXIN_SECRET; a
+    # development process makes up its own.
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
     @property
     def production(self) -> bool:
@@ -37,10 +41,14 @@ class Settings:
             values["database_url"] = env["NUANXIN_DATABASE_URL"]
         if "NUANXIN_ENV" in env:
             values["env"] = env["NUANXIN_ENV"]
+        if "NUANXIN_SECRET" in env:
+            values["secret"] = env["NUANXIN_SECRET"]
         if "NUANXIN_TIMEZONE" in env:
             values["timezone"] = env["NUANXIN_TIMEZONE"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.env not in ("development", "production"):
             raise ValueError(f"NUANXIN_ENV must be development or production, not {settings.env!r}")
+        if settings.production and "NUANXIN_SECRET" not in env and "secret" not in overrides:
+            raise ValueError("production needs NUANXIN_SECRET (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
         return settings

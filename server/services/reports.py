@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,8 +15,8 @@ class ShiftRow:
     worker: str
     post: str
     kind: str
-    start: datetime
-    end: datetime | None
+    start: int
+    end: int | None
     hours: float | None
     approval: str
     flags: list[str]
@@ -33,12 +30,7 @@ class SiteShifts:
     shifts: list[ShiftRow] = field(default_factory=list)
 
 
-def _local(ms: int | None, tz: ZoneInfo) -> datetime | None:
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz)
-
-
-async def shifts_by_site(session: AsyncSession, timezone: str, limit: int = 500) -> list[SiteShifts]:
-    tz = ZoneInfo(timezone)
+async def shifts_by_site(session: AsyncSession, limit: int = 500) -> list[SiteShifts]:
     sites = {s.id: SiteShifts(s.id, s.name) for s in (await session.scalars(select(Site).order_by(Site.id)))}
     rows = await session.execute(
         select(Entry, Person.name)
@@ -67,8 +59,8 @@ async def shifts_by_site(session: AsyncSession, timezone: str, limit: int = 500)
                 worker=worker,
                 post=f.get("post", ""),
                 kind=f.get("kind", "day"),
-                start=_local(f.get("start"), tz),
-                end=_local(f.get("end"), tz),
+                start=f["start"],
+                end=f.get("end"),
                 hours=hours,
                 approval=f.get("approval", "pending"),
                 flags=list(entry.flags),

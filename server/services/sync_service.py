@@ -197,18 +197,23 @@ class Push:
 
     async def finish(self) -> None:
         """S8: give every touched entry the next seq values, holding the counter lock to commit."""
-        await self.session.flush()
-        if not self.touched:
-            return
-        top = await self.session.scalar(
-            update(SyncCounter)
-            .where(SyncCounter.id == 1)
-            .values(value=SyncCounter.value + len(self.touched))
-            .returning(SyncCounter.value)
-        )
-        for seq, row in enumerate(self.touched.values(), start=top - len(self.touched) + 1):
-            row.seq = seq
-        await self.session.flush()
+        await assign_seq(self.session, list(self.touched.values()))
+
+
+async def assign_seq(session: AsyncSession, rows: list[Entry]) -> None:
+    """§5.1: take the next seq values last, so the counter's row lock is held only to commit."""
+    await session.flush()
+    if not rows:
+        return
+    top = await session.scalar(
+        update(SyncCounter)
+        .where(SyncCounter.id == 1)
+        .values(value=SyncCounter.value + len(rows))
+        .returning(SyncCounter.value)
+    )
+    for seq, row in enumerate(rows, start=top - len(rows) + 1):
+        row.seq = seq
+    await session.flush()
 
 
 async def push(

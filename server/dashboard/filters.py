@@ -1,0 +1,45 @@
+"""Jinja filters: times in the deployment's zone, labels in Chinese."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sync.entries import KINDS
+
+LABELS = {
+    "day": "白班", "night": "夜班", "on_call": "备勤",
+    "pending": "待审核", "approved": "审核通过", "returned": "退回修改",
+    "shift": "值班", "supply": "物资", "request": "申领", "checkin": "关怀打卡", "followup": "回访",
+    "post": "岗位", "start": "开始", "end": "结束", "kind": "班次", "note": "备注", "quantity": "数量",
+    "deleted": "删除",
+}
+
+
+def make_filters(timezone: str) -> dict[str, Any]:
+    tz = ZoneInfo(timezone)
+
+    def when(moment: datetime | int | None) -> str:
+        if moment is None:
+            return ""
+        if isinstance(moment, int):
+            moment = datetime.fromtimestamp(moment / 1000, tz)
+        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+    def field_value(value: Any, kind: str, field: str) -> str:
+        if field == "deleted":
+            return "删除此条" if value else "保留此条"
+        if value is None:
+            return "（空）"
+        if field in KINDS[kind].time_fields and isinstance(value, int):
+            return when(value)
+        return LABELS.get(value, str(value)) if isinstance(value, str) else str(value)
+
+    def stamp_time(stamp: str) -> str:
+        return when(int(stamp[:13]))
+
+    def label(value: str) -> str:
+        return LABELS.get(value, value)
+
+    return {"when": when, "field_value": field_value, "stamp_time": stamp_time, "label": label}

@@ -1,0 +1,124 @@
+"""Edits made by township staff: resolving conflicts, approving shifts (§6 M4, M7).
+
+A staff edit is a change like any other: stamped by the server's clock, based on the current
+stamps, merged by `sync.merge`, logged, and given a new seq so the phones pull it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.models import ChangeLog, Conflict, Device, Entry, Person, Site
+from server.policy import Principal
+from server.services.server_clock import ServerClock
+from server.services.sync_service import assign_seq
+from sync.entries import KINDS, FieldError, check_entry
+from sync.merge import DELETED, Edit, State, merge
+
+
+class StaffEditError(Exception):
+    def __init__(self, errors: list[FieldError]):
+        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))
+        self.errors = errors
+
+
+async def staff_edit(
+    session: AsyncSession, entry: Entry, fields: dict[str, Any], who: Principal, clock: ServerClock, now: int
+) -> None:
+    stamp = clock.stamp(now, list(entry.stamps.values()))
+    edit = Edit(op="put", stamp=stamp, fields=fields, base={name: entry.stamps.get(name) for name in fields})
+    outcome = merge(State(fields=entry.fields, stamps=entry.stamps, deleted=entry.deleted), edit)
+    if not outcome.state.deleted:
+        errors = check_entry(KINDS[entry.kind], outcome.state.fields)
+        if errors:
+            raise StaffEditError(errors)
+    moment = datetime.fromtimestamp(now / 1000, UTC)
+    entry.fields, entry.stamps, entry.deleted = outcome.state.fields, outcome.state.stamps, outcome.state.deleted
+    entry.updated_at = moment
+    session.add(
+        ChangeLog(
+            id=str(uuid.uuid4()),
+            device_id=clock.node,
+            entry_id=entry.id,
+            body=msgspec.json.encode({"by": who.person_id, "stamp": stamp, "fields": fields}).decode(),
+            result={"status": "applied", "stamp": stamp},
+            received_at=moment,
+        )
+    )
+    await assign_seq(session, [entry])
+
+
+async def resolve_conflict(
+    session: AsyncSession, conflict_id: int, choice: int, who: Principal, clock: ServerClock, now: int
+) -> Conflict:
+    """Keep candidate `choice` of an open conflict; the choice supersedes every candidate."""
+    conflict = await session.get(Conflict, conflict_id, with_for_update=True)
+    if conflict is None or conflict.resolved_at is not None:
+        raise StaffEditError([FieldError("conflict", "gone", "this conflict is already resolved")])
+    if not 0 <= choice < len(conflict.candidates):
+        raise StaffEditError([FieldError("choice", "invalid", "choose one of the candidates")])
+    entry = await session.get(Entry, conflict.entry_id, with_for_update=True)
+    await staff_edit(session, entry, {conflict.field: conflict.candidates[choice]["value"]}, who, clock, now)
+    conflict.resolved_at = datetime.fromtimestamp(now / 1000, UTC)
+    conflict.resolved_by = who.person_id
+    return conflict
+
+
+@dataclass
+class CandidateView:
+    index: int
+    value: Any
+    stamp: str
+    device: str
+    person: str
+
+
+@dataclass
+class ConflictView:
+    id: int
+    entry_id: str
+    kind: str
+    field: str
+    site: str
+    author: str
+    current: Any
+    candidates: list[CandidateView]
+
+
+async def open_conflict_views(session: AsyncSession) -> list[ConflictView]:
+    rows = (
+        await session.execute(
+            select(Conflict, Entry, Person.name, Site.name)
+            .join(Entry, Entry.id == Conflict.entry_id)
+            .join(Person, Person.id == Entry.author_id)
+            .join(Site, Site.id == Entry.site_id, isouter=True)
+            .where(Conflict.resolved_at.is_(None))
+            .order_by(Conflict.opened_at)
+        )
+    ).all()
+    devices = {c["device"] for conflict, *_ in rows for c in conflict.candidates}
+    names = dict(
+        (
+            await session.execute(
+                select(Device.id, Person.name).join(Person, Person.id == Device.person_id).where(Device.id.in_(devices))
+            )
+        ).all()
+    ) if devices else {}
+    views = []
+    for conflict, entry, author, site in rows:
+        current = entry.deleted if conflict.field == DELETED else entry.fields.get(conflict.field)
+        candidates = [
+            CandidateView(i, c["value"], c["stamp"], c["device"], names.get(c["device"], c["device"]))
+            for i, c in enumerate(conflict.candidates)
+        ]
+        views.append(
+            ConflictView(conflict.id, entry.id, entry.kind, conflict.field, site or entry.site_id, author, current, candidates)
+        )
+    return views

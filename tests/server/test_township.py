@@ -1,0 +1,87 @@
+"""The township dashboard: shifts per site, the conflict queue, development-only access."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from server.settings import Settings
+from tests.server.test_sync_api import HOUR, shift
+from tests.support.world import START, World
+
+
+def test_synced_shifts_are_listed_under_their_site(world: World) -> None:
+    phone = world.phone("lina")
+    phone.replica.put("e1", "shift", shift(phone.site, end=START + 8 * HOUR, post="南门卡口"), START)
+    phone.sync(START)
+
+    page = world.client.get("/township/")
+
+    assert page.status_code == 200
+    section = page.text.split('data-site="chengnan"', 1)[1].split("</section>", 1)[0]
+    assert 'data-entry-id="e1"' in section
+    assert "南门卡口" in section and "李娜" in section
+    assert "8.0 小时" in section
+    assert "开发模式" in page.text
+
+
+def _conflict(world: World) -> tuple:
+    first, second = world.phone("zhangwei"), world.phone("zhangwei")
+    first.replica.put("e1", "shift", shift(first.site), START)
+    first.sync(START)
+    second.sync(START)
+    first.replica.put("e1", "shift", {"post": "东门"}, START + 1000)
+    second.replica.put("e1", "shift", {"post": "西门"}, START + 2000)
+    first.sync(START + 3000)
+    second.sync(START + 3000)
+    return first, second
+
+
+def test_a_conflict_is_shown_with_both_candidates_and_resolving_it_reaches_the_phones(world: World) -> None:
+    first, second = _conflict(world)
+    assert second.replica.entries["e1"].conflicts == ["post"]
+
+    page = world.client.get("/township/conflicts")
+    assert page.status_code == 200
+    assert "东门" in page.text and "西门" in page.text
+    conflict_id = re.search(r'data-conflict-id="(\d+)"', page.text)[1]
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]
+    # The candidates are in the order [kept value, incoming]: 0 is 东门 (first phone's, older).
+    chosen = world.client.post(
+        f"/township/conflicts/{conflict_id}/resolve",
+        data={"choice": "0", "_csrf_token": token},
+        follow_redirects=False,
+    )
+
+    assert chosen.status_code == 303
+    assert "没有待核对的冲突" in world.client.get("/township/conflicts").text
+    for phone in (first, second):
+        phone.sync(START + 4000)
+        assert phone.replica.entries["e1"].fields["post"] == "东门"
+        assert phone.replica.entries["e1"].conflicts == []
+
+
+def test_a_form_without_its_csrf_token_is_refused(world: World) -> None:
+    _conflict(world)
+    page = world.client.get("/township/conflicts")
+    conflict_id = re.search(r'data-conflict-id="(\d+)"', page.text)[1]
+
+    answer = world.client.post(f"/township/conflicts/{conflict_id}/resolve", data={"choice": "0"})
+
+    assert answer.status_code == 403
+    assert "东门" in world.client.get("/township/conflicts").text
+
+
+@pytest.mark.parametrize("path", ["/township/", "/township/conflicts"])
+def test_production_settings_close_the_development_access(sqlite_database: str, path: str) -> None:
+    with World.start(sqlite_database, env="production", secret="x" * 32) as world:
+        answer = world.client.get(path)
+
+    assert answer.status_code == 401
+    assert "开发模式" not in answer.text
+
+
+def test_production_refuses_to_start_without_a_secret() -> None:
+    with pytest.raises(ValueError, match="NUANXIN_SECRET"):
+        Settings.from_env({"NUANXIN_ENV": "production"})

@@ -1,0 +1,81 @@
+"""A real server process on 127.0.0.1, for browser tests and crash tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """`nuanxin serve` in a subprocess; `start`, `kill` (SIGKILL, no clean-up) and `stop`."""
+
+    def __init__(self, database_url: str, log_path: Path, demo: bool = True, env: dict | None = None) -> None:
+        self.database_url = database_url
+        self.log_path = log_path
+        self.demo = demo
+        self.env = env or {}
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServerProcess:
+        command = [sys.executable, "-m", "server", "serve", "--port", str(self.port),
+                   "--database-url", self.database_url]
+        if self.demo:
+            command.append("--demo")
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/api/schema/openapi.json", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start in 30 s")
+
+    def kill(self) -> None:
+        """Die at once, as a crash or a pulled plug would."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def issue_code(self, person: str) -> str:
+        out = subprocess.run(
+            [sys.executable, "-m", "server", "issue-code", person, "--database-url", self.database_url],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        )
+        return out.stdout.strip().splitlines()[-1]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
