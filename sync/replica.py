@@ -131,7 +131,7 @@ class Replica:
         self.outbox = [c for c in self.outbox if c.id not in done]
         self.offset += answer.clock_offset
         corrected_now = now + self.offset
-        if abs(answer.clock_offset) > TOLERANCE_MS and self.clock.wall > corrected_now:
+        if self.clock.wall > corrected_now + TOLERANCE_MS:
             # K4: a clock that ran ahead must not keep stamping the future.
             self.clock = Clock(self.device, corrected_now, 0)
         for entry in answer.entries:
