@@ -23,6 +23,7 @@ from server.dashboard.views import TownshipController
 from server.deps import provide_maker, provide_settings
 from server.errors import EXCEPTION_HANDLERS
 from server.dashboard.filters import make_filters
+from server.ratelimit import RateLimiter
 from server.security import security_headers
 from server.services.server_clock import ServerClock
 from server.settings import Settings
@@ -58,7 +59,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 path="/", directories=[settings.pwa_dir], html_mode=True, name="pwa", cache_control=revalidate
             ),
         ],
-        state=State({"settings": settings, "clock": ServerClock()}),
+        state=State(
+            {
+                "settings": settings,
+                "clock": ServerClock(),
+                "sign_in_limiter": RateLimiter(limit=10, per_seconds=60),
+                "enrol_limiter": RateLimiter(limit=10, per_seconds=60),
+            }
+        ),
         dependencies={"settings": Provide(provide_settings, sync_to_thread=False),
                       "maker": Provide(provide_maker, sync_to_thread=False)},
         on_startup=[start],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
 from datetime import UTC, datetime
 
@@ -67,6 +68,47 @@ def issue_code_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _add_account(settings: Settings, args: argparse.Namespace, password: str) -> None:
+    from server.models import Person, Site
+    from server.services.accounts import create_account
+
+    engine = db.create_engine(settings.database_url)
+    try:
+        await db.migrate(engine)
+        async with db.session_maker(engine).begin() as session:
+            person = await session.get(Person, args.person)
+            if person is None:
+                if args.site and await session.get(Site, args.site) is None:
+                    raise SystemExit(f"no site with id {args.site!r}")
+                person = Person(id=args.person, name=args.name or args.person, role=args.role,
+                                site_id=args.site, township=args.township)
+                session.add(person)
+                await session.flush()
+            await create_account(session, person.id, args.username, password, datetime.now(UTC))
+    finally:
+        await engine.dispose()
+
+
+def add_account(args: argparse.Namespace) -> int:
+    """Create a dashboard account. The first administrator is made this way, never by default."""
+    from server.services.accounts import SignInError
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("password (10+ characters): ")
+        if getpass.getpass("again: ") != password:
+            print("the passwords differ", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        asyncio.run(_add_account(_settings(args), args, password))
+    except SignInError as err:
+        print(err, file=sys.stderr)
+        return 2
+    print(f"account {args.username!r} created for {args.person} ({args.role})")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="nuanxin", description="Nuanxin (暖心) sync server and township dashboard.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -84,6 +126,17 @@ def parser() -> argparse.ArgumentParser:
     code = sub.add_parser("issue-code", parents=[common], help="print a one-time enrolment code for a person")
     code.add_argument("person", help="the person's id")
     code.set_defaults(func=issue_code_cmd)
+    account = sub.add_parser(
+        "add-account", parents=[common],
+        help="create a dashboard account (the password is read from the terminal or one line of stdin)",
+    )
+    account.add_argument("username")
+    account.add_argument("--person", required=True, help="the person's id (created if new)")
+    account.add_argument("--role", choices=["admin", "staff", "care", "lead"], default="admin")
+    account.add_argument("--name", help="the person's name, for a new person")
+    account.add_argument("--township", default="", help="the township, for a new person")
+    account.add_argument("--site", help="the site, for a new site lead")
+    account.set_defaults(func=add_account)
     return top
 
 

@@ -39,6 +39,22 @@ class Device(Base):
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
     last_sync_at: Mapped[datetime | None]
     app_version: Mapped[str | None] = mapped_column(String(40))
+    # The site the phone's last pull was scoped to; when the person moves, pulls start over.
+    scope_site: Mapped[str | None] = mapped_column(String(64))
+
+
+class StaffAccount(Base):
+    """A person who signs in to the dashboard. Passwords are stored as scrypt hashes."""
+
+    __tablename__ = "staff_accounts"
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    # Bumped by sign-out and password change: every older session cookie stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
 
 
 class EnrolCode(Base):

@@ -9,13 +9,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, or_, true
 
-from server.models import Entry
+from server.models import Entry, Site
 from sync.entries import SITE_SHARED_KINDS, FieldError, Kind
 
 WORKER_ROLES = frozenset({"worker", "lead"})
 STAFF_ROLES = frozenset({"staff", "care", "admin"})
+DASHBOARD_ROLES = frozenset({"lead", "staff", "care", "admin"})
+
+# What each role may do on the dashboard. docs/roles.md is this table in words; a test checks
+# that they agree. Wellbeing details are for care staff only (and the worker, on the phone).
+ACTIONS: dict[str, frozenset[str]] = {
+    "account.self": DASHBOARD_ROLES,
+    "shifts.read": frozenset({"lead", "staff", "care", "admin"}),
+    "shifts.approve": frozenset({"staff", "admin"}),
+    "conflicts.read": frozenset({"staff", "admin"}),
+    "conflicts.resolve": frozenset({"staff", "admin"}),
+    "wellbeing.counts": frozenset({"lead", "staff", "care", "admin"}),
+    "wellbeing.details": frozenset({"care"}),
+    "followups.write": frozenset({"care"}),
+    "people.read": frozenset({"staff", "admin"}),
+    "people.enrol": frozenset({"staff", "admin"}),
+    "people.manage": frozenset({"admin"}),
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +49,19 @@ class Principal:
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+
+def allowed(who: Principal | None, action: str) -> bool:
+    return who is not None and who.role in ACTIONS[action]
+
+
+def visible_sites(who: Principal) -> ColumnElement[bool]:
+    """The sites a dashboard user sees: a lead their own, everyone else their township's."""
+    if who.role == "lead":
+        return Site.id == who.site_id
+    if who.township == "*":  # the development-only administrator
+        return true()
+    return Site.township == who.township
 
 
 def device_write_errors(

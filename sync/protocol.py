@@ -86,6 +86,7 @@ class SyncResponse(Struct):
     more: bool
     server_time: int
     clock_offset: int
+    reset: bool = False  # drop every pulled entry before storing these (the scope changed)
 
 
 class Enrolment(Struct, forbid_unknown_fields=True):

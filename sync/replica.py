@@ -134,6 +134,8 @@ class Replica:
         if self.clock.wall > corrected_now + TOLERANCE_MS:
             # K4: a clock that ran ahead must not keep stamping the future.
             self.clock = Clock(self.device, corrected_now, 0)
+        if answer.reset:
+            self.entries = {}
         for entry in answer.entries:
             self.entries[entry.id] = entry
             for stamp in entry.stamps.values():

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from litestar import Controller, post
+from litestar import Controller, Request, post
 from litestar.params import JSONBody
 from msgspec import Struct
 
 from server.deps import MakerDep, now_ms
 from server.errors import ApiError
+from server.ratelimit import client_key
 from server.services.enrolment import EnrolmentError, enrol
 from sync.protocol import Enrolment
 
@@ -37,7 +38,8 @@ class EnrolController(Controller):
     path = "/api/enrol"
 
     @post(operation_id="enrol", status_code=201, summary="Enrol a phone with a one-time code")
-    async def enrol(self, data: JSONBody[Enrolment], maker: MakerDep) -> Enrolled:
+    async def enrol(self, request: Request, data: JSONBody[Enrolment], maker: MakerDep) -> Enrolled:
+        request.app.state.enrol_limiter.check(client_key(request))
         try:
             async with maker.begin() as session:
                 device, token, person, site = await enrol(session, data.code, datetime.now(UTC))

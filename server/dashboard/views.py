@@ -1,69 +1,239 @@
-"""Township pages. Access is checked by `township_guard`, once for the whole controller."""
+"""Township pages. Every route names its action in `opt`; `township_guard` checks it once."""
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get, post
-from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
-from litestar.handlers import BaseRouteHandler
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Struct
 
+from server.dashboard.auth import SESSION_COOKIE, current_staff, township_guard
 from server.deps import MakerDep, SettingsDep, now_ms
 from server.errors import ApiError
-from server.policy import Principal
-from server.services.reports import shifts_by_site
-from server.services.staff_service import StaffEditError, open_conflict_views, resolve_conflict
-
-# Development builds act as this staff member (and say so on every page).
-DEV_STAFF = Principal(person_id="dev", name="开发模式", role="admin", site_id=None, township="")
-
-
-def township_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """Development builds open the pages (and say so on each); production needs sign-in."""
-    if not connection.app.state.settings.dev_access:
-        raise NotAuthorizedException("请先登录 / please sign in")
-
-
-def current_staff(request: Request) -> Principal:
-    return DEV_STAFF
+from server.policy import Principal, allowed
+from server.ratelimit import client_key
+from server.services import accounts, people, reports, wellbeing
+from server.services.enrolment import issue_code
+from server.services.staff_service import StaffEditError, approve_shift, open_conflict_views, resolve_conflict
 
 
 class Resolution(Struct):
     choice: int
 
 
+class Approval(Struct):
+    decision: str
+    note: str = ""
+
+
+class SignIn(Struct):
+    username: str
+    password: str
+
+
+class PasswordChange(Struct):
+    current: str
+    new: str
+
+
+class Move(Struct):
+    site: str
+
+
+class FollowupForm(Struct):
+    note: str
+    next_step: str = ""
+
+
+def _page(request: Request, name: str, **context: Any) -> Template:
+    who = request.state.get("staff")
+    return Template(
+        name,
+        context={
+            "who": who,
+            "can": lambda action: allowed(who, action),
+            "dev_access": request.app.state.settings.dev_access,
+            **context,
+        },
+    )
+
+
+async def _staff(request: Request) -> Principal:
+    who = await current_staff(request)
+    assert who is not None  # the guard let the request through
+    return who
+
+
+def _redirect_to_sign_in(request: Request, exc: NotAuthorizedException) -> Response:
+    if request.method == "GET":
+        return Redirect(f"/township/login?next={request.url.path}", status_code=303)
+    return Response({"error": "unauthorised", "reason": exc.detail}, status_code=401)
+
+
+def _forbidden(request: Request, exc: PermissionDeniedException) -> Response:
+    return Template("forbidden.html", status_code=403, context={"who": request.state.get("staff"),
+                    "reason": exc.detail, "dev_access": request.app.state.settings.dev_access,
+                    "can": lambda action: False})
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 class TownshipController(Controller):
     path = "/township"
     guards = [township_guard]
     include_in_schema = False
+    exception_handlers = {NotAuthorizedException: _redirect_to_sign_in, PermissionDeniedException: _forbidden}
 
-    @get("/", operation_id="township_shifts", name="township:shifts")
-    async def shifts(self, maker: MakerDep, settings: SettingsDep) -> Template:
-        async with maker() as session:
-            sites = await shifts_by_site(session)
-        return Template("shifts.html", context={"sites": sites, "dev_access": settings.dev_access})
+    # -- signing in and out ------------------------------------------------------------------
 
-    @get("/conflicts", operation_id="township_conflicts", name="township:conflicts")
-    async def conflicts(self, maker: MakerDep, settings: SettingsDep) -> Template:
-        async with maker() as session:
-            conflicts = await open_conflict_views(session)
-        return Template("conflicts.html", context={"conflicts": conflicts, "dev_access": settings.dev_access})
+    @get("/login", name="township:login")
+    async def login_form(self, request: Request) -> Template:
+        return _page(request, "login.html", next=request.query_params.get("next", "/township/"))
 
-    @post("/conflicts/{conflict_id:int}/resolve", operation_id="township_resolve", status_code=303)
-    async def resolve(
-        self,
-        request: Request,
-        conflict_id: FromPath[int],
-        data: URLEncodedBody[Resolution],
-        maker: MakerDep,
-    ) -> Redirect:
+    @post("/login", status_code=303)
+    async def login(self, request: Request, data: URLEncodedBody[SignIn], maker: MakerDep, settings: SettingsDep) -> Response:
+        request.app.state.sign_in_limiter.check(client_key(request))
+        async with maker.begin() as session:
+            account = await accounts.sign_in(session, data.username.strip(), data.password, _now())
+        if isinstance(account, str):
+            return _page(request, "login.html", error=account, next="/township/")
+        target = request.query_params.get("next", "/township/")
+        response = Redirect(target if target.startswith("/township/") else "/township/", status_code=303)
+        response.cookies.append(
+            Cookie(key=SESSION_COOKIE, value=accounts.session_cookie(settings.secret, account, _now()),
+                   httponly=True, samesite="lax", secure=settings.production, path="/township",
+                   max_age=int(accounts.SESSION_TTL.total_seconds()))
+        )
+        return response
+
+    @post("/logout", status_code=303, opt={"action": "account.self"})
+    async def logout(self, request: Request, maker: MakerDep) -> Response:
+        who = await _staff(request)
+        async with maker.begin() as session:
+            await accounts.sign_out(session, who.person_id)
+        response = Redirect("/township/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/township")
+        return response
+
+    @get("/password", opt={"action": "account.self"})
+    async def password_form(self, request: Request) -> Template:
+        await _staff(request)
+        return _page(request, "password.html")
+
+    @post("/password", status_code=200, opt={"action": "account.self"})
+    async def password(self, request: Request, data: URLEncodedBody[PasswordChange], maker: MakerDep) -> Template:
+        who = await _staff(request)
         try:
             async with maker.begin() as session:
-                await resolve_conflict(
-                    session, conflict_id, data.choice, current_staff(request), request.app.state.clock, now_ms()
-                )
+                await accounts.change_password(session, who.person_id, data.current, data.new)
+        except accounts.SignInError as err:
+            return _page(request, "password.html", error=str(err))
+        return _page(request, "password.html", done=True)
+
+    # -- shifts ---------------------------------------------------------------------------------
+
+    @get("/", name="township:shifts", opt={"action": "shifts.read"})
+    async def shifts(self, request: Request, maker: MakerDep) -> Template:
+        who = await _staff(request)
+        async with maker() as session:
+            sites = await reports.shifts_by_site(session, who)
+        return _page(request, "shifts.html", sites=sites)
+
+    @post("/shifts/{entry_id:str}/approval", status_code=303, opt={"action": "shifts.approve"})
+    async def approve(
+        self, request: Request, entry_id: FromPath[str], data: URLEncodedBody[Approval], maker: MakerDep
+    ) -> Redirect:
+        who = await _staff(request)
+        try:
+            async with maker.begin() as session:
+                await approve_shift(session, who, entry_id, data.decision, data.note, request.app.state.clock, now_ms())
+        except StaffEditError as err:
+            raise ApiError(409, str(err), err.errors[0].field) from None
+        return Redirect("/township/", status_code=303)
+
+    # -- conflicts ------------------------------------------------------------------------------
+
+    @get("/conflicts", name="township:conflicts", opt={"action": "conflicts.read"})
+    async def conflicts(self, request: Request, maker: MakerDep) -> Template:
+        who = await _staff(request)
+        async with maker() as session:
+            conflicts = await open_conflict_views(session, who)
+        return _page(request, "conflicts.html", conflicts=conflicts)
+
+    @post("/conflicts/{conflict_id:int}/resolve", status_code=303, opt={"action": "conflicts.resolve"})
+    async def resolve(
+        self, request: Request, conflict_id: FromPath[int], data: URLEncodedBody[Resolution], maker: MakerDep
+    ) -> Redirect:
+        who = await _staff(request)
+        try:
+            async with maker.begin() as session:
+                await resolve_conflict(session, conflict_id, data.choice, who, request.app.state.clock, now_ms())
         except StaffEditError as err:
             raise ApiError(409, str(err), err.errors[0].field) from None
         return Redirect("/township/conflicts", status_code=303)
+
+    # -- wellbeing ------------------------------------------------------------------------------
+
+    @get("/wellbeing", name="township:wellbeing", opt={"action": "wellbeing.counts"})
+    async def wellbeing_page(self, request: Request, maker: MakerDep) -> Template:
+        who = await _staff(request)
+        async with maker() as session:
+            counts = await wellbeing.counts_by_site(session, who)
+            details = await wellbeing.details(session, who) if allowed(who, "wellbeing.details") else None
+        return _page(request, "wellbeing.html", counts=counts, details=details)
+
+    @post("/wellbeing/{checkin_id:str}/followup", status_code=303, opt={"action": "followups.write"})
+    async def followup(
+        self, request: Request, checkin_id: FromPath[str], data: URLEncodedBody[FollowupForm], maker: MakerDep
+    ) -> Redirect:
+        who = await _staff(request)
+        try:
+            async with maker.begin() as session:
+                await wellbeing.add_followup(session, who, checkin_id, data.note, data.next_step,
+                                             request.app.state.clock, now_ms())
+        except StaffEditError as err:
+            raise ApiError(409, str(err), err.errors[0].field) from None
+        return Redirect("/township/wellbeing", status_code=303)
+
+    # -- people and phones ----------------------------------------------------------------------
+
+    @get("/people", name="township:people", opt={"action": "people.read"})
+    async def people_page(self, request: Request, maker: MakerDep) -> Template:
+        who = await _staff(request)
+        async with maker() as session:
+            found = await people.people_in_scope(session, who)
+            sites = await people.sites_in_scope(session, who)
+        return _page(request, "people.html", people=found, sites=sites)
+
+    @post("/people/{person_id:str}/code", status_code=200, opt={"action": "people.enrol"})
+    async def new_code(self, request: Request, person_id: FromPath[str], maker: MakerDep) -> Template:
+        who = await _staff(request)
+        async with maker.begin() as session:
+            person = await people.person_in_scope(session, who, person_id)
+            if person is None:
+                raise PermissionDeniedException("这个人不在您的管辖范围 / not in your scope")
+            code = await issue_code(session, person.id, _now())
+        return _page(request, "code.html", person=person, code=code)
+
+    @post("/devices/{device_id:str}/revoke", status_code=303, opt={"action": "people.enrol"})
+    async def revoke(self, request: Request, device_id: FromPath[str], maker: MakerDep) -> Redirect:
+        who = await _staff(request)
+        async with maker.begin() as session:
+            if not await people.revoke_device(session, who, device_id, _now()):
+                raise PermissionDeniedException("这部手机不在您的管辖范围 / not in your scope")
+        return Redirect("/township/people", status_code=303)
+
+    @post("/people/{person_id:str}/site", status_code=303, opt={"action": "people.manage"})
+    async def move(self, request: Request, person_id: FromPath[str], data: URLEncodedBody[Move], maker: MakerDep) -> Redirect:
+        who = await _staff(request)
+        async with maker.begin() as session:
+            if not await people.move_person(session, who, person_id, data.site):
+                raise PermissionDeniedException("不在您的管辖范围 / not in your scope")
+        return Redirect("/township/people", status_code=303)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Conflict, Entry, Person, Site
+from server.policy import Principal, visible_sites
 
 
 @dataclass
@@ -30,12 +31,16 @@ class SiteShifts:
     shifts: list[ShiftRow] = field(default_factory=list)
 
 
-async def shifts_by_site(session: AsyncSession, limit: int = 500) -> list[SiteShifts]:
-    sites = {s.id: SiteShifts(s.id, s.name) for s in (await session.scalars(select(Site).order_by(Site.id)))}
+async def shifts_by_site(session: AsyncSession, who: Principal, limit: int = 500) -> list[SiteShifts]:
+    sites = {
+        s.id: SiteShifts(s.id, s.name)
+        for s in await session.scalars(select(Site).where(visible_sites(who)).order_by(Site.id))
+    }
     rows = await session.execute(
         select(Entry, Person.name)
         .join(Person, Person.id == Entry.author_id)
-        .where(Entry.kind == "shift", Entry.deleted.is_(False))
+        .join(Site, Site.id == Entry.site_id)
+        .where(Entry.kind == "shift", Entry.deleted.is_(False), visible_sites(who))
         .order_by(Entry.updated_at.desc())
         .limit(limit)
     )
@@ -52,7 +57,7 @@ async def shifts_by_site(session: AsyncSession, limit: int = 500) -> list[SiteSh
     for entry, worker in pairs:
         f = entry.fields
         hours = None if f.get("end") is None else round((f["end"] - f["start"]) / 3_600_000, 1)
-        site = sites.setdefault(entry.site_id, SiteShifts(entry.site_id, entry.site_id))
+        site = sites[entry.site_id]
         site.shifts.append(
             ShiftRow(
                 id=entry.id,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import ChangeLog, Conflict, Device, Entry, Person, Site
-from server.policy import Principal
+from server.policy import Principal, visible_sites
 from server.services.server_clock import ServerClock
 from server.services.sync_service import assign_seq
 from sync.entries import KINDS, FieldError, check_entry
@@ -59,7 +59,10 @@ async def resolve_conflict(
     session: AsyncSession, conflict_id: int, choice: int, who: Principal, clock: ServerClock, now: int
 ) -> Conflict:
     """Keep candidate `choice` of an open conflict; the choice supersedes every candidate."""
-    conflict = await session.get(Conflict, conflict_id, with_for_update=True)
+    conflict = await session.scalar(
+        select(Conflict).join(Entry, Entry.id == Conflict.entry_id).join(Site, Site.id == Entry.site_id)
+        .where(Conflict.id == conflict_id, visible_sites(who)).with_for_update(of=Conflict)
+    )
     if conflict is None or conflict.resolved_at is not None:
         raise StaffEditError([FieldError("conflict", "gone", "this conflict is already resolved")])
     if not 0 <= choice < len(conflict.candidates):
@@ -69,6 +72,26 @@ async def resolve_conflict(
     conflict.resolved_at = datetime.fromtimestamp(now / 1000, UTC)
     conflict.resolved_by = who.person_id
     return conflict
+
+
+APPROVALS = {"approved", "returned"}
+
+
+async def approve_shift(
+    session: AsyncSession, who: Principal, entry_id: str, decision: str, note: str, clock: ServerClock, now: int
+) -> Entry:
+    if decision not in APPROVALS:
+        raise StaffEditError([FieldError("decision", "invalid", "approve or return the shift")])
+    entry = await session.scalar(
+        select(Entry).join(Site, Site.id == Entry.site_id)
+        .where(Entry.id == entry_id, Entry.kind == "shift", visible_sites(who)).with_for_update(of=Entry)
+    )
+    if entry is None:
+        raise StaffEditError([FieldError("entry", "gone", "no such shift in your township")])
+    if decision == "approved" and entry.fields.get("end") is None:
+        raise StaffEditError([FieldError("end", "required", "a shift still on duty cannot be approved yet")])
+    await staff_edit(session, entry, {"approval": decision, "approval_note": note.strip()}, who, clock, now)
+    return entry
 
 
 @dataclass
@@ -92,14 +115,14 @@ class ConflictView:
     candidates: list[CandidateView]
 
 
-async def open_conflict_views(session: AsyncSession) -> list[ConflictView]:
+async def open_conflict_views(session: AsyncSession, who: Principal) -> list[ConflictView]:
     rows = (
         await session.execute(
             select(Conflict, Entry, Person.name, Site.name)
             .join(Entry, Entry.id == Conflict.entry_id)
             .join(Person, Person.id == Entry.author_id)
-            .join(Site, Site.id == Entry.site_id, isouter=True)
-            .where(Conflict.resolved_at.is_(None))
+            .join(Site, Site.id == Entry.site_id)
+            .where(Conflict.resolved_at.is_(None), visible_sites(who))
             .order_by(Conflict.opened_at)
         )
     ).all()

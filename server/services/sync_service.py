@@ -292,7 +292,12 @@ async def run(
             if attempt == RETRIES - 1 or not _retryable(err):
                 raise
     async with maker.begin() as session:
-        entries, cursor, more = await pull(session, who, int(request.cursor), request.limit)
+        device = await session.get(Device, who.device_id, with_for_update=True)
+        # The person moved site since this phone's last pull: start over, and say so, so the
+        # phone drops what it may no longer see (it keeps its outbox).
+        reset = device.scope_site != who.site_id and request.cursor != "0"
+        device.scope_site = who.site_id
+        entries, cursor, more = await pull(session, who, 0 if reset else int(request.cursor), request.limit)
     return SyncResponse(
         results=results,
         entries=entries,
@@ -300,6 +305,7 @@ async def run(
         more=more,
         server_time=correction.now,
         clock_offset=correction.offset,
+        reset=reset,
     )
 
 

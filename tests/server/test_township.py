@@ -76,10 +76,13 @@ def test_a_form_without_its_csrf_token_is_refused(world: World) -> None:
 @pytest.mark.parametrize("path", ["/township/", "/township/conflicts"])
 def test_production_settings_close_the_development_access(sqlite_database: str, path: str) -> None:
     with World.start(sqlite_database, env="production", secret="x" * 32) as world:
-        answer = world.client.get(path)
+        page = world.client.get(path, follow_redirects=False)
+        form = world.client.post("/township/conflicts/1/resolve", data={"choice": "0"})
 
-    assert answer.status_code == 401
-    assert "开发模式" not in answer.text
+    assert page.status_code == 303
+    assert page.headers["location"].startswith("/township/login")
+    assert form.status_code in (401, 403)
+    assert "开发模式" not in page.text
 
 
 def test_production_refuses_to_start_without_a_secret() -> None:

@@ -1,0 +1,65 @@
+"""People, their phones and enrolment codes, as staff manage them on the dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.models import Device, Person, Site
+from server.policy import Principal, visible_sites
+
+
+@dataclass
+class PersonView:
+    id: str
+    name: str
+    role: str
+    site_id: str | None
+    site: str
+    devices: list[Device] = field(default_factory=list)
+
+
+async def people_in_scope(session: AsyncSession, who: Principal) -> list[PersonView]:
+    rows = await session.execute(
+        select(Person, Site.name).join(Site, Site.id == Person.site_id).where(visible_sites(who)).order_by(Site.id, Person.name)
+    )
+    people = {p.id: PersonView(p.id, p.name, p.role, p.site_id, site) for p, site in rows}
+    if people:
+        devices = await session.scalars(
+            select(Device).where(Device.person_id.in_(people)).order_by(Device.created_at)
+        )
+        for device in devices:
+            people[device.person_id].devices.append(device)
+    return list(people.values())
+
+
+async def sites_in_scope(session: AsyncSession, who: Principal) -> list[Site]:
+    return list(await session.scalars(select(Site).where(visible_sites(who)).order_by(Site.id)))
+
+
+async def person_in_scope(session: AsyncSession, who: Principal, person_id: str) -> Person | None:
+    return await session.scalar(
+        select(Person).join(Site, Site.id == Person.site_id).where(Person.id == person_id, visible_sites(who))
+    )
+
+
+async def revoke_device(session: AsyncSession, who: Principal, device_id: str, now: datetime) -> bool:
+    device = await session.get(Device, device_id, with_for_update=True)
+    if device is None or await person_in_scope(session, who, device.person_id) is None:
+        return False
+    if device.revoked_at is None:
+        device.revoked_at = now
+    return True
+
+
+async def move_person(session: AsyncSession, who: Principal, person_id: str, site_id: str) -> bool:
+    """A worker moves to another site; their phones' next pulls follow (§5 scope)."""
+    person = await person_in_scope(session, who, person_id)
+    site = await session.scalar(select(Site).where(Site.id == site_id, visible_sites(who)))
+    if person is None or site is None:
+        return False
+    person.site_id = site.id
+    return True

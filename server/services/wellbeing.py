@@ -1,0 +1,110 @@
+"""Wellbeing on the dashboard: counts for staff, details for care staff only (docs/roles.md).
+
+Callers check `wellbeing.details` with the policy before calling `details`; the queries here
+are scoped to the sites the person may see.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.models import Entry, Person, Site
+from server.policy import Principal, visible_sites
+from server.services.server_clock import ServerClock
+from server.services.staff_service import StaffEditError
+from server.services.sync_service import assign_seq
+from sync.entries import FieldError
+
+WINDOW = timedelta(days=7)
+
+
+@dataclass
+class SiteCounts:
+    site: str
+    checkins: int = 0
+    tired: int = 0  # fatigue 4-5 or under 5 hours of sleep
+    want_to_talk: int = 0
+    injuries: int = 0
+
+
+@dataclass
+class CheckinView:
+    id: str
+    person: str
+    site: str
+    at: int
+    fields: dict
+    followups: list[dict] = field(default_factory=list)
+
+
+async def _recent(session: AsyncSession, who: Principal, since: datetime):
+    return (
+        await session.execute(
+            select(Entry, Site.name, Person.name)
+            .join(Site, Site.id == Entry.site_id)
+            .join(Person, Person.id == Entry.subject_id)
+            .where(Entry.kind.in_(["checkin", "followup"]), Entry.deleted.is_(False), visible_sites(who))
+            .where(Entry.updated_at >= since)
+            .order_by(Entry.seq.desc())
+        )
+    ).all()
+
+
+async def counts_by_site(session: AsyncSession, who: Principal) -> list[SiteCounts]:
+    counts: dict[str, SiteCounts] = {}
+    for entry, site, _ in await _recent(session, who, datetime.now(UTC) - WINDOW):
+        if entry.kind != "checkin":
+            continue
+        c = counts.setdefault(site, SiteCounts(site))
+        f = entry.fields
+        if f.get("type") == "injury":
+            c.injuries += 1
+            continue
+        c.checkins += 1
+        c.tired += (f.get("fatigue") or 0) >= 4 or (f.get("sleep_hours") if f.get("sleep_hours") is not None else 8) < 5
+        c.want_to_talk += bool(f.get("talk"))
+    return sorted(counts.values(), key=lambda c: c.site)
+
+
+async def details(session: AsyncSession, who: Principal) -> list[CheckinView]:
+    rows = await _recent(session, who, datetime.now(UTC) - 4 * WINDOW)
+    checkins = {
+        e.id: CheckinView(e.id, person, site, e.fields.get("at", 0), e.fields)
+        for e, site, person in rows
+        if e.kind == "checkin"
+    }
+    for entry, _, _ in rows:
+        if entry.kind == "followup" and entry.fields.get("checkin") in checkins:
+            checkins[entry.fields["checkin"]].followups.append(entry.fields)
+    return sorted(checkins.values(), key=lambda c: c.at, reverse=True)
+
+
+async def add_followup(
+    session: AsyncSession, who: Principal, checkin_id: str, note: str, next_step: str, clock: ServerClock, now: int
+) -> Entry:
+    """A care follow-up is an entry of its own, linked to the check-in, pulled by the worker."""
+    checkin = await session.scalar(
+        select(Entry).join(Site, Site.id == Entry.site_id)
+        .where(Entry.id == checkin_id, Entry.kind == "checkin", visible_sites(who))
+    )
+    if checkin is None:
+        raise StaffEditError([FieldError("checkin", "gone", "no such check-in in your township")])
+    if not note.strip():
+        raise StaffEditError([FieldError("note", "required", "write what was done or agreed")])
+    stamp = clock.stamp(now, list(checkin.stamps.values()))
+    fields = {"site": checkin.site_id, "checkin": checkin.id, "at": now, "note": note.strip(), "next_step": next_step.strip()}
+    moment = datetime.fromtimestamp(now / 1000, UTC)
+    entry = Entry(
+        id=str(uuid.uuid4()), kind="followup", schema=1, site_id=checkin.site_id, author_id=who.person_id,
+        subject_id=checkin.subject_id, device_id=clock.node, fields=fields,
+        stamps={name: stamp for name in fields}, deleted=False, flags=[], device_times={}, seq=0,
+        created_at=moment, updated_at=moment,
+    )
+    session.add(entry)
+    await assign_seq(session, [entry])
+    return entry

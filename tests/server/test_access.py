@@ -1,0 +1,147 @@
+"""Every role against every dashboard page and action (docs/roles.md), in production mode.
+
+The expected table is written out here, not read from server/policy.py, so that a change to
+the policy that the docs do not share fails this test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from server import db
+from server.models import Conflict
+from tests.server.test_sync_api import HOUR, shift
+from tests.support.world import START, World
+
+DASHBOARD = {"lead", "staff", "care", "admin"}
+PAGES = [
+    ("/township/", DASHBOARD),
+    ("/township/conflicts", {"staff", "admin"}),
+    ("/township/wellbeing", DASHBOARD),
+    ("/township/people", {"staff", "admin"}),
+    ("/township/password", DASHBOARD),
+]
+ACTIONS = [
+    ("/township/shifts/s1/approval", {"decision": "approved"}, {"staff", "admin"}),
+    ("/township/conflicts/{conflict}/resolve", {"choice": "0"}, {"staff", "admin"}),
+    ("/township/wellbeing/c1/followup", {"note": "已电话联系"}, {"care"}),
+    ("/township/people/zhangwei/code", {}, {"staff", "admin"}),
+    ("/township/devices/{device}/revoke", {}, {"staff", "admin"}),
+    ("/township/people/lina/site", {"site": "dongfeng"}, {"admin"}),
+]
+ACCOUNTS = {"lead": "lead1", "staff": "wangfang", "care": "chenjing", "admin": "admin1"}
+PRIVATE_NOTE = "夜里睡不着，想找人聊聊"
+
+
+async def _conflict_id(url: str) -> int:
+    engine = db.create_engine(url)
+    try:
+        async with db.session_maker(engine)() as session:
+            return await session.scalar(select(Conflict.id))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def township(database_url: str):
+    with World.start(database_url, env="production", secret="s" * 32) as world:
+        first, second = world.phone("zhangwei"), world.phone("zhangwei")
+        first.replica.put("s1", "shift", shift(first.site, end=START + 8 * HOUR), START)
+        first.replica.put("s2", "shift", shift(first.site), START)
+        first.replica.put("c1", "checkin", {"site": first.site, "at": START, "fatigue": 5, "talk": True,
+                                            "note": PRIVATE_NOTE}, START)
+        first.sync(START)
+        second.sync(START)
+        first.replica.put("s2", "shift", {"post": "东门"}, START + 1)
+        second.replica.put("s2", "shift", {"post": "西门"}, START + 2)
+        first.sync(START + 3)
+        second.sync(START + 3)
+        for role, name in ACCOUNTS.items():
+            world.account(name, role)
+        world.ids = {"conflict": asyncio.run(_conflict_id(world.url)), "device": first.replica.device}
+        yield world
+
+
+@pytest.mark.parametrize("role", [None, *ACCOUNTS])
+def test_each_role_reaches_exactly_its_pages_and_actions(township: World, role: str | None) -> None:
+    if role is not None:
+        assert township.sign_in(ACCOUNTS[role]).status_code == 303
+    else:
+        township.client.cookies.clear()
+    token = township.csrf()
+    wrong = []
+    for path, allowed in PAGES:
+        answer = township.client.get(path, follow_redirects=False)
+        expected = 200 if role in allowed else (303 if role is None else 403)
+        if answer.status_code != expected:
+            wrong.append((path, answer.status_code, expected))
+    for template, form, allowed in ACTIONS:
+        path = template.format(**township.ids)
+        answer = township.client.post(path, data={**form, "_csrf_token": token}, follow_redirects=False)
+        expected = {200, 303} if role in allowed else ({401} if role is None else {403})
+        if answer.status_code not in expected:
+            wrong.append((path, answer.status_code, expected))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("role", list(ACCOUNTS))
+def test_wellbeing_details_reach_care_staff_only(township: World, role: str) -> None:
+    township.sign_in(ACCOUNTS[role])
+
+    page = township.client.get("/township/wellbeing")
+
+    assert (PRIVATE_NOTE in page.text) is (role == "care")
+    if page.status_code == 200:
+        assert "希望有人聊聊" in page.text  # everyone allowed in sees the counts
+
+
+def test_a_site_lead_sees_only_their_own_site(township: World) -> None:
+    other = township.phone("lina")
+    other.replica.put("x1", "shift", shift(other.site, post="南门卡口"), START)
+    other.sync(START)
+    township.sign_in(ACCOUNTS["lead"])
+
+    page = township.client.get("/township/")
+
+    assert "东风村" in page.text
+    assert "城南社区" not in page.text and "南门卡口" not in page.text
+
+
+def test_sign_in_locks_out_after_repeated_failures(township: World) -> None:
+    for _ in range(5):
+        township.sign_in("wangfang", "wrong password!")
+
+    answer = township.sign_in("wangfang")
+
+    assert answer.status_code == 200  # the form again, with the reason
+    assert "尝试次数过多" in answer.text
+
+
+def test_password_change_signs_out_other_sessions(township: World) -> None:
+    township.sign_in("wangfang")
+    old_cookie = township.client.cookies.get("nx_session")
+    changed = township.client.post(
+        "/township/password",
+        data={"current": "correct horse battery", "new": "a new long passphrase", "_csrf_token": township.csrf()},
+    )
+    assert "密码已修改" in changed.text
+
+    township.client.cookies.clear()
+    township.client.cookies.set("nx_session", old_cookie, path="/township")
+    answer = township.client.get("/township/", follow_redirects=False)
+
+    assert answer.status_code == 303
+    assert township.sign_in("wangfang", "a new long passphrase").status_code == 303
+
+
+def test_sign_out_ends_the_session(township: World) -> None:
+    township.sign_in("wangfang")
+    cookie = township.client.cookies.get("nx_session")
+
+    township.client.post("/township/logout", data={"_csrf_token": township.csrf()})
+    township.client.cookies.set("nx_session", cookie, path="/township")
+
+    assert township.client.get("/township/", follow_redirects=False).status_code == 303
