@@ -17,7 +17,7 @@ def signed_quantity(movement: Movement, site: str) -> float:
     """How a movement changes the stock at `site` (0 for a stocktake)."""
     kind, quantity = movement["movement"], movement["quantity"]
     if kind == "received":
-        return quantity
+        return quantity if movement["site"] == site else 0
     if kind == "transferred" and movement.get("to_site") == site and movement["site"] != site:
         return quantity
     if kind in OUTGOING and movement["site"] == site:
@@ -26,9 +26,10 @@ def signed_quantity(movement: Movement, site: str) -> float:
 
 
 def stock(movements: Iterable[Movement], site: str) -> float:
-    """Stock at `site` from its movements of one item (any order; sorted here by time)."""
+    """Stock at `site` from its movements of one item, in any order: sorted here by time, and
+    at the same millisecond a stocktake first (it counts what was there before the others)."""
     total = 0.0
-    for movement in sorted(movements, key=lambda m: m["at"]):
+    for movement in sorted(movements, key=lambda m: (m["at"], m["movement"] != "stocktake")):
         if movement["movement"] == "stocktake" and movement["site"] == site:
             total = movement["quantity"]
         else:

@@ -27,6 +27,12 @@ export function isSequential(current, base, stamp) {
 /** @param {any} value @param {string} stamp @returns {Candidate} */
 const candidate = (value, stamp) => ({ value, stamp, device: nodeOf(stamp) });
 
+/** @param {State} state @param {string} name @param {any} value @param {string} stamp */
+function set(state, name, value, stamp) {
+  if (name === DELETED) state.deleted = value; else state.fields[name] = value;
+  state.stamps[name] = stamp;
+}
+
 /**
  * @param {State} state @param {string} name @param {any} value @param {string} stamp
  * @param {string|null|undefined} base @param {Record<string, Candidate[]>} conflicts
@@ -34,20 +40,18 @@ const candidate = (value, stamp) => ({ value, stamp, device: nodeOf(stamp) });
 function mergeField(state, name, value, stamp, base, conflicts) {
   const current = state.stamps[name];
   if (current === undefined) { // M1
-    if (name === DELETED) state.deleted = value; else state.fields[name] = value;
-    state.stamps[name] = stamp;
+    set(state, name, value, stamp);
     return;
   }
-  if (!isSequential(current, base, stamp)) { // M3
-    const old = name === DELETED ? Boolean(state.deleted) : state.fields[name];
-    if (JSON.stringify(old) !== JSON.stringify(value)) {
-      conflicts[name] = [candidate(old, current), candidate(value, stamp)];
-    }
+  if (isSequential(current, base, stamp)) { // M2
+    set(state, name, value, stamp);
+    return;
   }
-  if (stamp > current) {
-    state.stamps[name] = stamp;
-    if (name === DELETED) state.deleted = value; else state.fields[name] = value;
+  const old = name === DELETED ? Boolean(state.deleted) : state.fields[name]; // M3
+  if (JSON.stringify(old) !== JSON.stringify(value)) {
+    conflicts[name] = [candidate(old, current), candidate(value, stamp)];
   }
+  if (stamp > current) set(state, name, value, stamp);
 }
 
 /**
