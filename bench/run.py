@@ -1,0 +1,9 @@
+"""All benchmarks: python -m bench.run (make bench). Figures go to docs/benchmarks.md by hand."""
+
+from bench import pwa_size, sync_cost
+
+if __name__ == "__main__":
+    print("== phone app size ==")
+    pwa_size.main()
+    print("\n== sync ==")
+    sync_cost.main()
