@@ -1,0 +1,176 @@
+// @ts-check
+/**
+ * The phone app: boot, hash routes, the status line on every screen, the update banner.
+ * Views live in views/*.js; each `mount(root, ctx, arg)` returns `{refresh?, unmount?}`.
+ */
+import { bus, getMetas, open } from "./db.js";
+import { fmtAgo, getLang, setLang, t } from "./i18n.js";
+import { counts, save } from "./outbox.js";
+import * as sync from "./sync.js";
+import * as enrol from "./views/enrol.js";
+import * as fix from "./views/fix.js";
+import * as me from "./views/me.js";
+import * as shiftEdit from "./views/shift-edit.js";
+import * as shifts from "./views/shifts.js";
+import * as supplies from "./views/supplies.js";
+import * as wellbeing from "./views/wellbeing.js";
+
+/**
+ * @typedef {{person: {id: string, name: string, role: string}, site: {id: string, name: string}, device: string, token?: string}} Me
+ * @typedef {{me: Me, revoked: boolean, go: (hash: string) => void, rerender: () => void, enrolled: () => Promise<void>}} Ctx
+ * @typedef {{refresh?: () => Promise<void> | void, unmount?: () => void}} Mounted
+ */
+
+/** @type {Record<string, {mount: (root: HTMLElement, ctx: Ctx, arg: string) => Mounted}>} */
+const ROUTES = { shifts, shift: shiftEdit, supplies, wellbeing, me, fix, enrol };
+
+const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const main = $("view");
+
+/** @type {Ctx} */
+const ctx = {
+  me: /** @type {Me} */ ({}),
+  revoked: false,
+  go: (hash) => { if (location.hash === hash) route(); else location.hash = hash; },
+  rerender: () => { staticText(); route(); renderStatus(); },
+  enrolled: async () => {
+    await loadMe();
+    await sync.load();
+    ctx.go("#/shifts");
+    sync.syncNow();
+    navigator.storage?.persist?.().catch(() => {});
+  },
+};
+
+/** @type {Mounted} */
+let current = {};
+let firstRoute = true;
+
+async function loadMe() {
+  const m = await getMetas(["token", "person", "site", "device", "revoked", "lang"]);
+  ctx.me = { person: m.person || {}, site: m.site || {}, device: m.device || "", token: m.token };
+  ctx.revoked = Boolean(m.revoked);
+  setLang(m.lang || getLang());
+}
+
+async function route() {
+  let [name, arg] = location.hash.replace(/^#\/?/, "").split("/");
+  if (!ctx.me.token || ctx.revoked) name = "enrol";
+  else if (!ROUTES[name]) name = "shifts";
+  current.unmount?.();
+  main.replaceChildren();
+  current = ROUTES[name].mount(main, ctx, decodeURIComponent(arg || ""));
+  $("tabs").hidden = name === "enrol";
+  $("statusbar").hidden = name === "enrol";
+  const tab = name === "shift" ? "shifts" : name;
+  for (const el of document.querySelectorAll("#tabs a")) {
+    if (el.getAttribute("data-tab") === tab) el.setAttribute("aria-current", "page");
+    else el.removeAttribute("aria-current");
+  }
+  await current.refresh?.();
+  // Move focus to the new screen's heading, so a screen reader hears where it is.
+  const h1 = main.querySelector("h1");
+  if (h1 && !firstRoute) { h1.tabIndex = -1; h1.focus(); }
+  firstRoute = false;
+}
+
+let statusText = "";
+async function renderStatus() {
+  const { pending, rejected } = await counts();
+  const { phase, lastSync } = sync.status;
+  const parts = [];
+  if (phase === "syncing") parts.push(t("syncing"));
+  else if (phase === "update") parts.push(t("update_app"));
+  else if (!navigator.onLine || phase === "offline") parts.push(t("offline"));
+  else if (phase === "error") parts.push(t("sync_failed"));
+  if (pending) parts.push(t("pending_n", { n: pending }));
+  if (rejected) parts.push(t("rejected_n", { n: rejected }));
+  if (!pending && !rejected && phase === "idle") parts.push(t("all_synced"));
+  const live = parts.join(" · ");
+  // Only the state is a live region; the "2 hours ago" part changes quietly.
+  if (live !== statusText) $("status").textContent = statusText = live;
+  $("last-sync").textContent = lastSync ? t("last_sync", { t: fmtAgo(lastSync, Date.now()) }) : t("never_synced");
+  const bar = $("statusbar");
+  bar.dataset.phase = phase;
+  bar.dataset.pending = String(pending);
+  bar.dataset.rejected = String(rejected);
+  if (phase === "enrol" && !ctx.revoked) {
+    await loadMe();
+    if (ctx.revoked) route();
+  }
+}
+
+function staticText() {
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(/** @type {any} */ (el.getAttribute("data-i18n")));
+  document.title = t("app");
+  $("tabs").setAttribute("aria-label", t("nav_label"));
+}
+
+async function refreshNow() {
+  await current.refresh?.();
+  await renderStatus();
+}
+
+/** Debounced re-render of the current view and the status line after data changed. */
+let pendingRefresh = 0;
+function refreshSoon() {
+  if (pendingRefresh) return;
+  pendingRefresh = requestAnimationFrame(() => {
+    pendingRefresh = 0;
+    refreshNow();
+  });
+}
+
+/** squoosh-style update flow: a new worker waits until the person taps 更新, then we reload. */
+async function registerWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  const hadController = Boolean(navigator.serviceWorker.controller);
+  let reloading = false;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (!hadController || reloading) return;
+    reloading = true;
+    location.reload();
+  });
+  const reg = await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+  const offer = (/** @type {ServiceWorker} */ worker) => {
+    $("update").hidden = false;
+    $("update-button").onclick = () => worker.postMessage({ type: "skip-waiting" });
+  };
+  if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
+  reg.addEventListener("updatefound", () => {
+    const worker = reg.installing;
+    worker?.addEventListener("statechange", () => {
+      if (worker.state === "installed" && navigator.serviceWorker.controller) offer(worker);
+    });
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") reg.update().catch(() => {});
+  });
+  bus.addEventListener("status", () => { if (sync.status.phase === "update") reg.update().catch(() => {}); });
+}
+
+const ready = (async () => {
+  await open();
+  await loadMe();
+  staticText();
+  $("sync-now").addEventListener("click", () => sync.syncNow());
+  for (const type of ["data", "local-edit"]) bus.addEventListener(type, refreshSoon);
+  bus.addEventListener("status", () => renderStatus());
+  for (const type of ["online", "offline"]) addEventListener(type, () => renderStatus());
+  setInterval(renderStatus, 30000);
+  addEventListener("hashchange", () => route());
+  await sync.load();
+  await route();
+  await renderStatus();
+  sync.start();
+  registerWorker().catch(() => {});
+  // Ask the browser not to evict the outbox under storage pressure.
+  if (ctx.me.token) navigator.storage?.persist?.().catch(() => {});
+})();
+
+/** For end-to-end tests: a sync that resolves once the screen shows its outcome. */
+async function syncAndShow() {
+  await sync.syncNow();
+  await refreshNow();
+}
+Object.assign(window, { nuanxin: { syncNow: syncAndShow, ready, save } });

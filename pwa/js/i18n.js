@@ -1,0 +1,236 @@
+// @ts-check
+/**
+ * Words on screen, zh-CN first and English second, and Intl formatting in the chosen locale
+ * (the device's time zone). The choice is kept in localStorage (read before the database
+ * opens, so the first paint is in the right language) and in meta `lang`.
+ */
+
+/** @typedef {"zh-CN"|"en"} Lang */
+
+const LS_KEY = "nuanxin.lang";
+
+/** key: [zh-CN, English]. `{name}` is filled from params. */
+const WORDS = {
+  app: ["暖心", "Nuanxin"],
+  skip: ["跳到正文", "Skip to content"],
+  nav_label: ["主菜单", "Main menu"],
+  nav_shifts: ["值班", "Shifts"],
+  nav_supplies: ["物资", "Supplies"],
+  nav_wellbeing: ["关怀", "Wellbeing"],
+  nav_me: ["我的", "Me"],
+  sync_now: ["立即同步", "Sync now"],
+  syncing: ["正在同步…", "Syncing…"],
+  offline: ["离线", "Offline"],
+  pending_n: ["{n} 条待同步", "{n} waiting to sync"],
+  rejected_n: ["{n} 条未通过", "{n} not accepted"],
+  all_synced: ["全部已同步", "All synced"],
+  last_sync: ["上次同步：{t}", "Last synced {t}"],
+  never_synced: ["尚未同步", "Not synced yet"],
+  just_now: ["刚刚", "just now"],
+  sync_failed: ["同步失败，稍后自动重试", "Sync failed; will retry"],
+  update_app: ["请更新应用", "Please update the app"],
+  new_version: ["新版本可用", "A new version is available"],
+  update: ["更新", "Update"],
+  // sync states
+  st_local: ["待同步", "Waiting to sync"],
+  st_local_new: ["仅保存在本机", "Saved on this phone only"],
+  st_synced: ["已同步", "Synced"],
+  st_rejected: ["未通过", "Not accepted"],
+  st_conflict: ["待核对", "Needs review"],
+  conflict_hint: ["与其他人的修改有冲突，镇街工作人员会核对", "Conflicts with another edit; township staff will review it"],
+  fix: ["修改", "Fix"],
+  discard: ["放弃", "Discard"],
+  confirm_discard: ["确认放弃？", "Discard it?"],
+  cancel: ["取消", "Cancel"],
+  save: ["保存", "Save"],
+  delete: ["删除", "Delete"],
+  confirm_delete: ["确认删除？", "Delete it?"],
+  edit: ["编辑", "Edit"],
+  note: ["备注", "Note"],
+  saved: ["已保存", "Saved"],
+  // enrol
+  enrol_title: ["激活本机", "Set up this phone"],
+  enrol_help: ["请输入镇街工作人员给你的激活码。激活需要联网。", "Enter the code township staff gave you. This needs a connection."],
+  enrol_code: ["激活码", "Code"],
+  enrol_submit: ["激活", "Activate"],
+  enrol_again: ["此设备已失效，请向镇街工作人员索取新的激活码。本机上的记录会保留。", "This phone was signed out. Ask township staff for a new code; your entries on this phone are kept."],
+  enrol_bad: ["激活码无效或已被使用", "The code is wrong or already used"],
+  enrol_busy: ["尝试次数过多，请稍后再试", "Too many tries; please wait a moment"],
+  need_network: ["没有网络，请联网后再试", "No connection; try again when online"],
+  // shifts
+  shifts_title: ["值班", "Shifts"],
+  post: ["值守点 / 岗位", "Post"],
+  kind: ["班次", "Shift type"],
+  k_day: ["白班", "Day"],
+  k_night: ["夜班", "Night"],
+  k_on_call: ["备勤", "On call"],
+  start_shift: ["开始值班", "Start shift"],
+  end_shift: ["结束值班", "End shift"],
+  on_duty: ["值班中：{post}", "On duty: {post}"],
+  elapsed: ["已值班 {t}", "On duty for {t}"],
+  recent_shifts: ["近期班次", "Recent shifts"],
+  no_shifts: ["还没有班次记录", "No shifts yet"],
+  add_past: ["补录班次", "Add a past shift"],
+  edit_shift: ["编辑班次", "Edit shift"],
+  start: ["开始时间", "Start"],
+  end: ["结束时间", "End"],
+  open_end: ["（值班中）", "(on duty)"],
+  ap_approved: ["审核通过", "Approved"],
+  ap_returned: ["退回修改", "Returned"],
+  clock_fixed: ["手机时间不准，已按服务器时间校正", "The phone clock was off; times were corrected"],
+  hours_min: ["{h}小时{m}分", "{h} h {m} min"],
+  // supplies
+  supplies_title: ["防护物资", "Protective supplies"],
+  stock: ["库存", "Stock on hand"],
+  no_stock: ["还没有已同步的物资记录", "No synced supply records yet"],
+  record_movement: ["登记物资", "Record a movement"],
+  item: ["物资", "Item"],
+  movement: ["类型", "Movement"],
+  m_received: ["入库", "Received"],
+  m_used: ["使用", "Used"],
+  m_issued: ["发放", "Issued"],
+  m_transferred: ["调拨", "Transferred"],
+  m_stocktake: ["盘点", "Stocktake"],
+  quantity: ["数量", "Quantity"],
+  to_site: ["调往站点（编号）", "To site (code)"],
+  movements: ["近期登记", "Recent movements"],
+  request_title: ["申领物资", "Request more"],
+  urgent: ["紧急", "Urgent"],
+  request_submit: ["提交申领", "Send request"],
+  requests: ["我的申领", "Requests"],
+  rq_open: ["待处理", "Open"],
+  rq_approved: ["已批准", "Approved"],
+  rq_delivered: ["已送达", "Delivered"],
+  rq_declined: ["未批准", "Declined"],
+  // wellbeing
+  wellbeing_title: ["每日关怀打卡", "Daily check-in"],
+  fatigue: ["疲劳程度", "Fatigue"],
+  fatigue_hint: ["1 精神好 · 5 非常累", "1 fresh · 5 exhausted"],
+  sleep: ["睡眠时长（小时）", "Hours slept"],
+  mood: ["心情", "Mood"],
+  mood_hint: ["1 很差 · 5 很好", "1 very low · 5 very good"],
+  ate: ["按时就餐", "Had a proper meal"],
+  rested: ["有休息场所", "Had a place to rest"],
+  yes: ["是", "Yes"],
+  no: ["否", "No"],
+  talk: ["希望有人聊聊（申请心理疏导）", "I'd like someone to talk to"],
+  checkin_submit: ["提交打卡", "Check in"],
+  injury_title: ["工作中受伤或暴露", "Injury or exposure at work"],
+  injury_kind: ["情况", "What happened"],
+  ik_injury: ["受伤", "Injury"],
+  ik_exposure: ["暴露", "Exposure"],
+  injury_submit: ["紧急上报", "Report now"],
+  history: ["我的记录", "My history"],
+  no_history: ["还没有打卡记录", "No check-ins yet"],
+  followup: ["回访", "Follow-up"],
+  next_step: ["下一步", "Next step"],
+  checkin_line: ["疲劳 {f} · 睡眠 {s} 小时 · 心情 {m}", "Fatigue {f} · slept {s} h · mood {m}"],
+  talk_yes: ["希望有人聊聊", "Wants to talk"],
+  // me
+  me_title: ["我的", "Me"],
+  person: ["姓名", "Name"],
+  site: ["站点", "Site"],
+  device: ["设备编号", "Device"],
+  language: ["语言", "Language"],
+  lang_other: ["English", "中文"],
+  data_used: ["本月同步流量：{n}", "Sync data this month: {n}"],
+  my_data: ["本机数据", "Data on this phone"],
+  export: ["导出我的数据", "Export my data"],
+  import: ["导入数据文件", "Import a data file"],
+  imported: ["已导入 {a} 条，跳过重复 {b} 条", "Imported {a}, skipped {b} duplicates"],
+  import_bad: ["无法读取这个文件", "Cannot read this file"],
+  re_enrol: ["重新激活本机", "Set up this phone again"],
+  confirm_re_enrol: ["确认重新激活？本机记录会保留", "Set up again? Entries on this phone are kept"],
+  storage_persist: ["已申请长期保存本机数据", "Local data is kept persistently"],
+  // field names for errors
+  f_end: ["结束时间", "End"],
+  f_start: ["开始时间", "Start"],
+  f_post: ["岗位", "Post"],
+  f_quantity: ["数量", "Quantity"],
+  f_to_site: ["调往站点", "To site"],
+  f_injury_kind: ["情况", "What happened"],
+  f_site: ["站点", "Site"],
+  // server error codes
+  e_end_before_start: ["结束时间早于开始时间", "The shift ends before it starts"],
+  e_required: ["此项必填", "This is required"],
+  e_invalid: ["填写的内容不符合要求", "This value is not valid"],
+  e_unknown_field: ["应用版本与服务器不一致，请更新应用", "App and server disagree; please update the app"],
+  e_staff_only: ["只有镇街工作人员可以修改此项", "Only township staff may change this"],
+  e_immutable: ["物资记录不能修改，请删除后重新登记", "A movement cannot be changed; delete it and record it again"],
+  e_forbidden: ["没有权限进行此操作", "You may not do this"],
+  e_site: ["不属于你所在的站点", "Not your site"],
+};
+
+/** @typedef {keyof typeof WORDS} Key */
+
+/** @type {Lang} */
+let lang = localStorage.getItem(LS_KEY) === "en" ? "en" : "zh-CN";
+
+export function getLang() { return lang; }
+
+/** @param {Lang} value */
+export function setLang(value) {
+  lang = value;
+  localStorage.setItem(LS_KEY, value);
+  document.documentElement.lang = value;
+}
+
+/**
+ * @param {Key} key @param {Record<string, any>} [params]
+ * @returns {string}
+ */
+export function t(key, params) {
+  const pair = WORDS[key];
+  let text = pair ? pair[lang === "en" ? 1 : 0] : String(key);
+  if (params) text = text.replace(/\{(\w+)\}/g, (_, k) => String(params[k] ?? ""));
+  return text;
+}
+
+/** @param {string} key */
+export function has(key) { return key in WORDS; }
+
+/** A server error `{field, code, reason}` as a sentence in the chosen language. */
+export function errorText(/** @type {{field?: string, code?: string, reason?: string}} */ err) {
+  const code = `e_${err.code}`;
+  const text = has(code) ? t(/** @type {Key} */ (code)) : err.reason || t("e_invalid");
+  const name = (err.field || "").split(".").pop() || "";
+  const fieldKey = `f_${name}`;
+  return has(fieldKey) ? `${t(/** @type {Key} */ (fieldKey))}：${text}` : text;
+}
+
+/** @param {number} ms */
+export function fmtDateTime(ms) {
+  return new Intl.DateTimeFormat(lang, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }).format(ms);
+}
+
+/** @param {number} ms */
+export function fmtTime(ms) {
+  return new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" }).format(ms);
+}
+
+/** @param {number} n @param {number} [digits] */
+export function fmtNumber(n, digits = 1) {
+  return new Intl.NumberFormat(lang, { maximumFractionDigits: digits }).format(n);
+}
+
+/** @param {number} bytes */
+export function fmtBytes(bytes) {
+  const [n, unit] = bytes >= 1048576 ? [bytes / 1048576, "megabyte"] : [bytes / 1024, "kilobyte"];
+  return new Intl.NumberFormat(lang, { style: "unit", unit, maximumFractionDigits: 1 }).format(n);
+}
+
+/** "2小时前" / "2 hours ago". @param {number} ms @param {number} now */
+export function fmtAgo(ms, now) {
+  const s = Math.round((now - ms) / 1000);
+  if (s < 60) return t("just_now");
+  const rtf = new Intl.RelativeTimeFormat(lang, { numeric: "always" });
+  if (s < 3600) return rtf.format(-Math.floor(s / 60), "minute");
+  if (s < 86400) return rtf.format(-Math.floor(s / 3600), "hour");
+  return rtf.format(-Math.floor(s / 86400), "day");
+}
+
+/** @param {number} ms */
+export function fmtDuration(ms) {
+  const m = Math.max(0, Math.floor(ms / 60000));
+  return t("hours_min", { h: Math.floor(m / 60), m: m % 60 });
+}

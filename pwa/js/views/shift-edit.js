@@ -1,0 +1,63 @@
+// @ts-check
+/** Edit a shift, or add a past one. */
+import { t } from "../i18n.js";
+import { list, remove, save } from "../outbox.js";
+import { now } from "../sync.js";
+import { choices, confirmButton, field, fill, fromLocalInput, h, problems, radioValue, toLocalInput } from "../ui.js";
+import { kindOptions } from "./shifts.js";
+
+/**
+ * The shift form; also used to fix a refused change.
+ * @param {Record<string, any>} initial
+ * @param {(fields: Record<string, any>) => any} onSave
+ */
+export function shiftForm(initial, onSave) {
+  const input = (/** @type {Record<string, any>} */ p) => /** @type {HTMLInputElement} */ (h("input", p));
+  const post = input({ type: "text", required: true, maxLength: 100, value: initial.post || "", "data-test": "shift-form-post" });
+  const start = input({ type: "datetime-local", required: true, value: toLocalInput(initial.start), "data-test": "shift-form-start" });
+  const end = input({ type: "datetime-local", value: toLocalInput(initial.end), "data-test": "shift-form-end" });
+  const note = /** @type {HTMLTextAreaElement} */ (h("textarea", { rows: 2, maxLength: 2000, value: initial.note || "" }));
+  const error = h("p", { class: "error", role: "alert" });
+  const form = /** @type {HTMLFormElement} */ (h("form", { class: "card", onsubmit: (/** @type {Event} */ ev) => {
+    ev.preventDefault();
+    const fields = {
+      post: post.value.trim(), start: fromLocalInput(start.value), end: fromLocalInput(end.value),
+      kind: radioValue(form, "kind") || "day", note: note.value.trim(),
+    };
+    if (fields.end !== null && fields.start !== null && fields.end < fields.start) {
+      error.textContent = t("e_end_before_start");
+      return end.focus();
+    }
+    onSave(fields);
+  } },
+    field(t("post"), post),
+    field(t("start"), start),
+    field(t("end"), end),
+    choices("kind", t("kind"), kindOptions(), initial.kind || "day"),
+    field(t("note"), note),
+    error,
+    h("button", { type: "submit", class: "big primary", "data-test": "shift-form-save" }, t("save"))));
+  return form;
+}
+
+/** @param {HTMLElement} root @param {import("../app.js").Ctx} ctx @param {string} arg "new" or an entry id */
+export function mount(root, ctx, arg) {
+  const isNew = arg === "new";
+  (async () => {
+    const v = isNew ? null : (await list(["shift"])).find((x) => x.id === arg);
+    if (!isNew && !v) return ctx.go("#/shifts");
+    const initial = v ? v.fields : { start: now() - 8 * 3600000, end: now(), kind: "day" };
+    fill(root, 
+      h("h1", null, t(isNew ? "add_past" : "edit_shift")),
+      v ? problems(v, true) : null,
+      shiftForm(initial, async (fields) => {
+        await save("shift", v ? v.id : null, isNew ? { site: ctx.me.site.id, ...fields } : fields);
+        ctx.go("#/shifts");
+      }),
+      v ? h("div", { class: "row" }, confirmButton(t("delete"), t("confirm_delete"), async () => {
+        await remove(v.id);
+        ctx.go("#/shifts");
+      }, { "data-test": "shift-delete" })) : null);
+  })();
+  return {};
+}

@@ -1,0 +1,200 @@
+// @ts-check
+/** 物资: stock on hand from the synced ledger, record a movement, request more. */
+import { fmtDateTime, fmtNumber, getLang, t } from "../i18n.js";
+import { list, remove, save } from "../outbox.js";
+import { now } from "../sync.js";
+import { announce, badge, choices, confirmButton, field, fill, h, problems, radioValue, section } from "../ui.js";
+
+/** @typedef {import("../outbox.js").View} View */
+
+/** The default items: name on the wire (zh-CN), English name, unit. */
+export const ITEMS = /** @type {[string, string, string][]} */ ([
+  ["医用外科口罩", "Surgical mask", "个"],
+  ["N95口罩", "N95 mask", "个"],
+  ["一次性手套", "Disposable gloves", "副"],
+  ["防护服", "Protective suit", "件"],
+  ["护目镜", "Goggles", "副"],
+  ["防护面屏", "Face shield", "个"],
+  ["消毒液", "Disinfectant", "瓶"],
+  ["免洗洗手液", "Hand sanitiser", "瓶"],
+  ["额温枪", "Forehead thermometer", "支"],
+]);
+const UNITS_EN = /** @type {Record<string, string>} */ ({ 个: "pcs", 副: "pairs", 件: "pcs", 瓶: "bottles", 支: "pcs" });
+const MOVEMENTS = ["received", "used", "issued", "transferred", "stocktake"];
+
+/** @param {string} item */
+export const itemLabel = (item) => (getLang() === "en" && ITEMS.find((i) => i[0] === item)?.[1]) || item;
+/** @param {string} unit */
+const unitLabel = (unit) => (getLang() === "en" && UNITS_EN[unit]) || unit;
+/** @param {string} item */
+const unitOf = (item) => ITEMS.find((i) => i[0] === item)?.[2] || "个";
+/** @param {string} m */
+const movementLabel = (m) => t(/** @type {any} */ (`m_${m}`));
+
+/** A movement's synced fields with its id, or null when the server does not hold it. @param {View} v */
+const synced = (v) => /** @type {Record<string, any>|null} */ (v.server && !v.server.deleted ? { ...v.server.fields, id: v.id } : null);
+
+const byTime = (/** @type {Record<string, any>} */ a, /** @type {Record<string, any>} */ b) =>
+  a.at - b.at || (a.id < b.id ? -1 : 1);
+
+/**
+ * Stock of each item at a site from the synced ledger: the last stocktake plus later
+ * movements (received +; used, issued, transferred −; a transfer to this site +).
+ * @param {View[]} views supply entries @param {string} site
+ * @returns {{item: string, unit: string, quantity: number}[]}
+ */
+export function stockAt(views, site) {
+  /** @type {Map<string, Record<string, any>[]>} */
+  const byItem = new Map();
+  for (const v of views) {
+    const f = synced(v);
+    if (!f || !(f.site === site || (f.movement === "transferred" && f.to_site === site))) continue;
+    byItem.set(f.item, [...(byItem.get(f.item) || []), f]);
+  }
+  return [...byItem.entries()].map(([item, moves]) => {
+    moves.sort(byTime);
+    let quantity = 0;
+    for (const m of moves) {
+      const here = m.site === site;
+      if (here && m.movement === "stocktake") quantity = m.quantity;
+      else if (here && m.movement === "received") quantity += m.quantity;
+      else if (here) quantity -= m.quantity; // used, issued, transferred away
+      else quantity += m.quantity; // transferred to this site
+    }
+    return { item, unit: moves[moves.length - 1].unit, quantity };
+  }).sort((a, b) => a.item.localeCompare(b.item, "zh-CN"));
+}
+
+/** @param {View[]} views @param {string} site @param {string} item */
+function latestStocktake(views, site, item) {
+  const takes = views.map(synced).filter((f) => f && f.site === site && f.item === item && f.movement === "stocktake");
+  return /** @type {Record<string, any>[]} */ (takes).sort(byTime).pop()?.id ?? null;
+}
+
+/** @returns {[string, string][]} */
+const itemOptions = () => ITEMS.map(([zh]) => [zh, itemLabel(zh)]);
+
+/**
+ * Record a movement; also used to fix a refused one.
+ * @param {Record<string, any>} initial @param {(fields: Record<string, any>) => any} onSave
+ */
+export function supplyForm(initial, onSave) {
+  const qty = /** @type {HTMLInputElement} */ (h("input", { type: "number", min: "0", step: "any", inputMode: "decimal", required: true, value: initial.quantity ?? "", "data-test": "supply-quantity" }));
+  const toSite = /** @type {HTMLInputElement} */ (h("input", { type: "text", maxLength: 64, value: initial.to_site || "", "data-test": "supply-to-site" }));
+  const toField = field(t("to_site"), toSite);
+  const note = /** @type {HTMLTextAreaElement} */ (h("textarea", { rows: 2, maxLength: 2000, value: initial.note || "" }));
+  const showTo = () => {
+    const on = radioValue(form, "movement") === "transferred";
+    toField.hidden = !on;
+    toSite.required = on;
+  };
+  const form = /** @type {HTMLFormElement} */ (h("form", { class: "card", onchange: showTo, onsubmit: (/** @type {Event} */ ev) => {
+    ev.preventDefault();
+    const item = radioValue(form, "item") || initial.item;
+    const movement = radioValue(form, "movement");
+    onSave({
+      item, unit: ITEMS.some((i) => i[0] === item) ? unitOf(item) : initial.unit || unitOf(item), movement,
+      quantity: Number(qty.value), to_site: movement === "transferred" ? toSite.value.trim() : undefined,
+      note: note.value.trim(),
+    });
+    qty.value = note.value = toSite.value = "";
+  } },
+    h("h2", null, t("record_movement")),
+    choices("item", t("item"), itemOptions(), initial.item || ITEMS[0][0], { class: "choices items" }),
+    choices("movement", t("movement"), MOVEMENTS.map((m) => [m, movementLabel(m)]), initial.movement || "used"),
+    field(t("quantity"), qty),
+    toField,
+    field(t("note"), note),
+    h("button", { type: "submit", class: "big primary", "data-test": "supply-submit" }, t("save"))));
+  showTo();
+  return form;
+}
+
+/**
+ * Request more; also used to fix a refused request.
+ * @param {Record<string, any>} initial @param {(fields: Record<string, any>) => any} onSave
+ */
+export function requestForm(initial, onSave) {
+  const item = /** @type {HTMLSelectElement} */ (h("select", { "data-test": "request-item" },
+    itemOptions().map(([v, label]) => h("option", { value: v, selected: v === initial.item }, label))));
+  const qty = /** @type {HTMLInputElement} */ (h("input", { type: "number", min: "1", step: "any", inputMode: "decimal", required: true, value: initial.quantity ?? "", "data-test": "request-quantity" }));
+  const urgent = /** @type {HTMLInputElement} */ (h("input", { type: "checkbox", checked: Boolean(initial.urgent), "data-test": "request-urgent" }));
+  const note = /** @type {HTMLTextAreaElement} */ (h("textarea", { rows: 2, maxLength: 2000, value: initial.note || "" }));
+  const form = /** @type {HTMLFormElement} */ (h("form", { class: "card", onsubmit: (/** @type {Event} */ ev) => {
+    ev.preventDefault();
+    onSave({ item: item.value, unit: unitOf(item.value), quantity: Number(qty.value), urgent: urgent.checked, note: note.value.trim() });
+    qty.value = note.value = "";
+    urgent.checked = false;
+  } },
+    h("h2", null, t("request_title")),
+    field(t("item"), item),
+    field(t("quantity"), qty),
+    h("label", { class: "check" }, urgent, h("span", null, t("urgent"))),
+    field(t("note"), note),
+    h("button", { type: "submit", class: "big secondary", "data-test": "request-submit" }, t("request_submit"))));
+  return form;
+}
+
+/** @param {HTMLElement} root @param {import("../app.js").Ctx} ctx */
+export function mount(root, ctx) {
+  const site = ctx.me.site.id;
+  const stock = h("div");
+  const moves = h("ul", { class: "list", "data-test": "supply-list" });
+  const requests = h("ul", { class: "list", "data-test": "request-list" });
+  /** @type {View[]} */
+  let supplies = [];
+
+  fill(root, 
+    h("h1", null, t("supplies_title")),
+    section(t("stock"), stock),
+    supplyForm({}, async (f) => {
+      await save("supply", null, {
+        site, ...f, at: now(), follows: f.movement === "stocktake" ? latestStocktake(supplies, site, f.item) : undefined,
+      });
+      announce(t("saved"));
+    }),
+    requestForm({}, async (f) => {
+      await save("request", null, { site, ...f, at: now() });
+      announce(t("saved"));
+    }),
+    section(t("movements"), moves),
+    section(t("requests"), requests));
+
+  /** @param {View} v */
+  function moveItem(v) {
+    const f = v.fields;
+    const mine = v.isNew || v.author === ctx.me.person.id;
+    return h("li", { class: "item", "data-test": "supply-item", "data-entry-id": v.id, "data-state": v.state },
+      h("div", { class: "row" }, h("strong", null, movementLabel(f.movement), " ", itemLabel(f.item)),
+        h("span", null, fmtNumber(f.quantity), " ", unitLabel(f.unit)), badge(v)),
+      h("p", { class: "muted" }, fmtDateTime(f.at), f.to_site ? ` → ${f.to_site}` : "", f.note ? ` · ${f.note}` : ""),
+      problems(v, true),
+      mine && v.state !== "rejected" ? confirmButton(t("delete"), t("confirm_delete"), () => remove(v.id)) : null);
+  }
+
+  /** @param {View} v */
+  function requestItem(v) {
+    const f = v.fields;
+    return h("li", { class: "item", "data-test": "request-item", "data-entry-id": v.id, "data-state": v.state },
+      h("div", { class: "row" }, h("strong", null, itemLabel(f.item), " ", fmtNumber(f.quantity), " ", unitLabel(f.unit)),
+        f.urgent ? h("span", { class: "badge urgent" }, t("urgent")) : null,
+        h("span", { class: "muted" }, t(/** @type {any} */ (`rq_${f.status || "open"}`))), badge(v)),
+      h("p", { class: "muted" }, fmtDateTime(f.at), f.note ? ` · ${f.note}` : ""),
+      problems(v, true));
+  }
+
+  async function refresh() {
+    const views = await list(["supply", "request"]);
+    supplies = views.filter((v) => v.kind === "supply");
+    const rows = stockAt(supplies, site);
+    stock.replaceChildren(rows.length
+      ? h("table", { class: "stock" }, h("tbody", null, rows.map((r) =>
+        h("tr", null, h("th", { scope: "row" }, itemLabel(r.item)), h("td", null, fmtNumber(r.quantity), " ", unitLabel(r.unit))))))
+      : h("p", { class: "muted" }, t("no_stock")));
+    const recent = (/** @type {View[]} */ l) => l.sort((a, b) => b.fields.at - a.fields.at).slice(0, 30);
+    moves.replaceChildren(...recent(supplies).map(moveItem));
+    requests.replaceChildren(...recent(views.filter((v) => v.kind === "request")).map(requestItem));
+  }
+
+  return { refresh };
+}

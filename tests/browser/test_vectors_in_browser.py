@@ -1,0 +1,68 @@
+"""The shared clock and merge vectors, run against pwa/js/clock.js and pwa/js/merge.js in Chromium.
+
+The page is a static file of the PWA (the manifest), not the app shell: it gives the modules the
+server's origin to be imported from, without the app's own start-up running around them. Outcomes
+are compared as dicts keyed by each vector's comment, so a failure names the vectors that differ.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+from playwright.sync_api import Page
+
+VECTORS = Path(__file__).parents[1] / "vectors"
+CLOCK = json.loads((VECTORS / "clock.json").read_text("utf-8"))
+MERGE = json.loads((VECTORS / "merge.json").read_text("utf-8"))
+
+RUN_CLOCK = """async (vectors) => {
+  const { send, receive } = await import("/js/clock.js");
+  return vectors.map((vector) => {
+    if (vector.stamps) return [...vector.stamps].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    let clock = vector.clock;
+    return vector.ops.map((op) => {
+      if (op.op === "send") {
+        const next = send(clock, op.now);
+        clock = next.clock;
+        return { stamp: next.stamp, wall: clock.wall, counter: clock.counter };
+      }
+      clock = receive(clock, op.stamp, op.now);
+      return { wall: clock.wall, counter: clock.counter };
+    });
+  });
+}"""
+
+RUN_MERGE = """async (vectors) => {
+  const { merge } = await import("/js/merge.js");
+  return vectors.map((vector) => {
+    const before = JSON.stringify(vector.current);
+    const outcome = merge(vector.current, vector.edit);
+    return { outcome, current_untouched: JSON.stringify(vector.current) === before };
+  });
+}"""
+
+
+def run_in_page(new_phone: Callable[..., Page], script: str, vectors: list[dict]) -> dict:
+    page = new_phone()
+    response = page.goto("/manifest.webmanifest")
+    assert response is not None and response.ok
+    comments = [v["comment"] for v in vectors]
+    assert len(set(comments)) == len(comments), "vector comments must be unique"
+    return dict(zip(comments, page.evaluate(script, vectors), strict=True))
+
+
+def test_clock_js_passes_every_clock_vector(new_phone: Callable[..., Page]) -> None:
+    outcomes = run_in_page(new_phone, RUN_CLOCK, CLOCK)
+    assert outcomes == {v["comment"]: v["expected"] for v in CLOCK}
+
+
+def test_merge_js_passes_every_merge_vector(new_phone: Callable[..., Page]) -> None:
+    outcomes = run_in_page(new_phone, RUN_MERGE, MERGE)
+    assert {c: o["outcome"] for c, o in outcomes.items()} == {v["comment"]: v["expected"] for v in MERGE}
+
+
+def test_merge_js_leaves_the_state_it_was_given_untouched(new_phone: Callable[..., Page]) -> None:
+    outcomes = run_in_page(new_phone, RUN_MERGE, MERGE)
+    assert {c: o["current_untouched"] for c, o in outcomes.items()} == {v["comment"]: True for v in MERGE}
