@@ -111,8 +111,11 @@ class Replica:
     # -- syncing (P2-P6) -----------------------------------------------------------------------
 
     def request(self, now: int, app: str = "py") -> dict[str, Any]:
-        sendable = [c for c in self.outbox if c.id not in self.rejected][:MAX_CHANGES]
-        ordered = [c for c in sendable if is_urgent(c)] + [c for c in sendable if not is_urgent(c)]
+        sendable = [c for c in self.outbox if c.id not in self.rejected]
+        # P3 with M2: entries with an urgent change go first, each entry's changes in order.
+        urgent = {c.entry for c in sendable if is_urgent(c)}
+        ordered = [c for c in sendable if c.entry in urgent] + [c for c in sendable if c.entry not in urgent]
+        ordered = ordered[:MAX_CHANGES]
         return {
             "protocol": PROTOCOL,
             "app": app,

@@ -242,3 +242,15 @@ def test_an_older_schema_is_accepted_and_upgraded(world: World) -> None:
     assert entry.schema == 2
     assert entry.fields["kind"] == "night"
     assert "night" not in entry.fields
+
+
+def test_urgent_entries_go_first_with_their_changes_in_order(world: World) -> None:
+    phone = world.phone()
+    phone.replica.put("s1", "shift", shift(phone.site), START)
+    report = {"site": phone.site, "at": START, "type": "checkin"}
+    phone.replica.put("hurt", "checkin", report, START)
+    phone.replica.put("hurt", "checkin", {"type": "injury", "injury_kind": "exposure"}, START + 1)
+
+    order = [(c["entry"], c["fields"].get("type")) for c in phone.replica.request(START)["changes"]]
+
+    assert order == [("hurt", "checkin"), ("hurt", "injury"), ("s1", None)]
