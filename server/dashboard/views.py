@@ -12,6 +12,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Struct
 
+from server.dashboard.filters import make_filters
 from server.dashboard.auth import SESSION_COOKIE, current_staff, township_guard
 from server.deps import MakerDep, SettingsDep, now_ms
 from server.errors import ApiError
@@ -157,6 +158,18 @@ class TownshipController(Controller):
         except StaffEditError as err:
             raise ApiError(409, str(err), err.errors[0].field) from None
         return Redirect("/township/", status_code=303)
+
+    @get("/export/shifts.csv", opt={"action": "shifts.read"})
+    async def shifts_export(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
+        who = await _staff(request)
+        async with maker() as session:
+            sites = await reports.shifts_by_site(session, who, limit=None)
+        filters = make_filters(settings.timezone)
+        return Response(
+            reports.shifts_csv(sites, filters["when"], filters["label"]).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": 'attachment; filename="shifts.csv"'},
+        )
 
     # -- conflicts ------------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +33,7 @@ class SiteShifts:
     shifts: list[ShiftRow] = field(default_factory=list)
 
 
-async def shifts_by_site(session: AsyncSession, who: Principal, limit: int = 500) -> list[SiteShifts]:
+async def shifts_by_site(session: AsyncSession, who: Principal, limit: int | None = 500) -> list[SiteShifts]:
     sites = {
         s.id: SiteShifts(s.id, s.name)
         for s in await session.scalars(select(Site).where(visible_sites(who)).order_by(Site.id))
@@ -75,3 +77,21 @@ async def shifts_by_site(session: AsyncSession, who: Principal, limit: int = 500
     for site in sites.values():
         site.shifts.sort(key=lambda s: s.start, reverse=True)
     return list(sites.values())
+
+
+CSV_HEADER = ["站点 Site", "姓名 Name", "岗位 Post", "班次 Kind", "开始 Start", "结束 End", "时长(小时) Hours",
+              "审核 Approval", "提示 Notes"]
+
+
+def shifts_csv(sites: list[SiteShifts], when, label) -> str:
+    """A CSV that Excel opens with the Chinese intact: UTF-8 with a byte-order mark, CRLF."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for site in sites:
+        for s in site.shifts:
+            notes = "时间已校正" if "clock_corrected" in s.flags else ""
+            writer.writerow([site.name, s.worker, s.post, label(s.kind), when(s.start), when(s.end),
+                             "" if s.hours is None else s.hours, label(s.approval), notes])
+    return out.getvalue()

@@ -23,6 +23,7 @@ PAGES = [
     ("/township/wellbeing", DASHBOARD),
     ("/township/people", {"staff", "admin"}),
     ("/township/password", DASHBOARD),
+    ("/township/export/shifts.csv", DASHBOARD),
 ]
 ACTIONS = [
     ("/township/shifts/s1/approval", {"decision": "approved"}, {"staff", "admin"}),

@@ -88,3 +88,17 @@ def test_production_settings_close_the_development_access(sqlite_database: str, 
 def test_production_refuses_to_start_without_a_secret() -> None:
     with pytest.raises(ValueError, match="NUANXIN_SECRET"):
         Settings.from_env({"NUANXIN_ENV": "production"})
+
+
+def test_the_shifts_export_opens_in_excel_with_the_chinese_intact(world: World) -> None:
+    phone = world.phone("lina")
+    phone.replica.put("e1", "shift", shift(phone.site, end=START + 8 * HOUR, post="南门卡口"), START)
+    phone.sync(START)
+
+    answer = world.client.get("/township/export/shifts.csv")
+
+    assert answer.status_code == 200
+    assert answer.content.startswith("\ufeff".encode())  # Excel reads UTF-8 only with a BOM
+    lines = answer.content.decode("utf-8-sig").split("\r\n")
+    assert lines[0].startswith("站点 Site,姓名 Name")
+    assert lines[1].split(",")[:4] == ["城南社区", "李娜", "南门卡口", "白班"]
