@@ -188,12 +188,19 @@ class Push:
                     Conflict.entry_id == entry_id, Conflict.field == name, Conflict.resolved_at.is_(None)
                 )
             )
-            new = [msgspec.to_builtins(c) for c in candidates]
+            new = [{**msgspec.to_builtins(c), "author": await self._author(c.device)} for c in candidates]
             if found is None:
                 self.session.add(Conflict(entry_id=entry_id, field=name, candidates=new, opened_at=self.now))
             else:
                 seen = {c["stamp"] for c in found.candidates}
                 found.candidates = found.candidates + [c for c in new if c["stamp"] not in seen]
+
+    async def _author(self, device_id: str) -> str:
+        """Who wrote a candidate: the device's person, or "staff" for the server's own node."""
+        if device_id == self.who.device_id:
+            return self.who.person_id
+        person = await self.session.scalar(select(Device.person_id).where(Device.id == device_id))
+        return person or "staff"
 
     async def finish(self) -> None:
         """S8: give every touched entry the next seq values, holding the counter lock to commit."""

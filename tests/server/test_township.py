@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
+from sqlalchemy import select
+
+from server import db
+from server.models import Conflict
 
 from server.settings import Settings
 from tests.server.test_sync_api import HOUR, shift
@@ -24,6 +29,15 @@ def test_synced_shifts_are_listed_under_their_site(world: World) -> None:
     assert "南门卡口" in section and "李娜" in section
     assert "8.0 小时" in section
     assert "开发模式" in page.text
+
+
+async def _candidates(url: str) -> list[dict]:
+    engine = db.create_engine(url)
+    try:
+        async with db.session_maker(engine)() as session:
+            return (await session.scalars(select(Conflict.candidates))).one()
+    finally:
+        await engine.dispose()
 
 
 def _conflict(world: World) -> tuple:
@@ -102,3 +116,29 @@ def test_the_shifts_export_opens_in_excel_with_the_chinese_intact(world: World) 
     lines = answer.content.decode("utf-8-sig").split("\r\n")
     assert lines[0].startswith("站点 Site,姓名 Name")
     assert lines[1].split(",")[:4] == ["城南社区", "李娜", "南门卡口", "白班"]
+
+
+def test_conflict_candidates_name_their_author_device_and_stamp(world: World) -> None:
+    first, second = _conflict(world)
+
+    candidates = asyncio.run(_candidates(world.url))
+
+    assert [(c["value"], c["author"], c["device"]) for c in candidates] == [
+        ("东门", "zhangwei", first.replica.device),
+        ("西门", "zhangwei", second.replica.device),
+    ]
+    assert all(c["stamp"].endswith(c["device"]) for c in candidates)
+
+
+def test_two_stocktakes_that_did_not_know_each_other_conflict(world: World) -> None:
+    one, two = world.phone("zhangwei"), world.phone("zhangwei")
+    count = {"site": one.site, "item": "N95口罩", "unit": "个", "movement": "stocktake", "at": START}
+    one.replica.put("t1", "supply", {**count, "quantity": 40}, START)
+    two.replica.put("t2", "supply", {**count, "quantity": 35}, START + 1)
+    one.sync(START)
+
+    answer = two.transport(two.replica.request(START + 2))
+
+    assert answer.results[0].status == "conflict"
+    assert "城南" not in world.client.get("/township/conflicts").text
+    assert [(c["value"]) for c in asyncio.run(_candidates(world.url))] == [40, 35]
