@@ -41,3 +41,8 @@ def world(database_url: str):
     """The app on a fresh database with the demo sites and people, through Litestar's client."""
     with World.start(database_url) as world:
         yield world
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: they are the slowest, and their session fixtures end the run."""
+    items.sort(key=lambda item: "tests/browser/" in str(item.fspath))

@@ -6,13 +6,13 @@ the policy that the docs do not share fails this test.
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 from sqlalchemy import select
 
 from server import db
 from server.models import Conflict
+from tests.support.aio import run
 from tests.server.test_sync_api import HOUR, shift
 from tests.support.world import START, World
 
@@ -62,7 +62,7 @@ def township(database_url: str):
         second.sync(START + 3)
         for role, name in ACCOUNTS.items():
             world.account(name, role)
-        world.ids = {"conflict": asyncio.run(_conflict_id(world.url)), "device": first.replica.device}
+        world.ids = {"conflict": run(_conflict_id(world.url)), "device": first.replica.device}
         yield world
 
 

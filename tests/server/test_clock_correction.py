@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 
 from sqlalchemy import select
 
@@ -10,6 +9,7 @@ from server import db
 from server.deps import now_ms
 from server.models import Device, Entry
 from sync.clock import parse
+from tests.support.aio import run
 from tests.server.test_sync_api import HOUR, shift
 from tests.support.world import World
 
@@ -39,7 +39,7 @@ def test_a_phone_stuck_in_2000_has_its_shift_put_on_the_right_day_and_flagged(wo
     assert before - HOUR - 1000 <= entry.fields["start"] <= after - HOUR + 1000
     assert "clock_corrected" in entry.flags
     assert before - HOUR - 1000 <= parse(entry.stamps["start"]).wall <= after
-    stored, device = asyncio.run(_stored(world.url, "e1"))
+    stored, device = run(_stored(world.url, "e1"))
     assert stored.device_times == {"start": Y2K - HOUR}
     assert device.clock_offset_ms >= before - Y2K
 

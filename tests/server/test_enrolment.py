@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
@@ -12,6 +11,7 @@ from server.models import Device, EnrolCode
 from server.services.enrolment import digest
 from sync.client import SyncError, enrol
 from sync.replica import Replica
+from tests.support.aio import run
 from tests.server.test_sync_api import shift
 from tests.support.world import START, World
 
@@ -51,7 +51,7 @@ def test_a_code_works_once(world: World) -> None:
 
 def test_an_expired_code_is_refused(world: World) -> None:
     code = world.code("lina")
-    asyncio.run(_execute(world.url, update(EnrolCode).where(EnrolCode.code_hash == digest(code))
+    run(_execute(world.url, update(EnrolCode).where(EnrolCode.code_hash == digest(code))
                          .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))))
 
     assert _enrol_status(world, code)[0] == 400
@@ -81,7 +81,7 @@ def test_a_phone_writes_as_its_own_person_whatever_it_claims(world: World) -> No
 def test_a_revoked_phone_gets_401_keeps_its_outbox_and_syncs_after_enrolling_again(world: World) -> None:
     phone = world.phone("zhangwei")
     phone.replica.put("e1", "shift", shift(phone.site), START)
-    asyncio.run(_execute(world.url, update(Device).where(Device.id == phone.replica.device)
+    run(_execute(world.url, update(Device).where(Device.id == phone.replica.device)
                          .values(revoked_at=datetime.now(UTC))))
 
     try:

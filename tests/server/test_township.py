@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import pytest
@@ -12,6 +11,7 @@ from server import db
 from server.models import Conflict
 
 from server.settings import Settings
+from tests.support.aio import run
 from tests.server.test_sync_api import HOUR, shift
 from tests.support.world import START, World
 
@@ -121,7 +121,7 @@ def test_the_shifts_export_opens_in_excel_with_the_chinese_intact(world: World) 
 def test_conflict_candidates_name_their_author_device_and_stamp(world: World) -> None:
     first, second = _conflict(world)
 
-    candidates = asyncio.run(_candidates(world.url))
+    candidates = run(_candidates(world.url))
 
     assert [(c["value"], c["author"], c["device"]) for c in candidates] == [
         ("东门", "zhangwei", first.replica.device),
@@ -141,4 +141,4 @@ def test_two_stocktakes_that_did_not_know_each_other_conflict(world: World) -> N
 
     assert answer.results[0].status == "conflict"
     assert "城南" not in world.client.get("/township/conflicts").text
-    assert [(c["value"]) for c in asyncio.run(_candidates(world.url))] == [40, 35]
+    assert [(c["value"]) for c in run(_candidates(world.url))] == [40, 35]

@@ -11,6 +11,7 @@ from typing import Iterator
 
 import asyncpg
 import pytest
+from tests.support.aio import run
 
 # CI sets nothing: the machine's PostgreSQL listens here with trust auth.
 PG_ADMIN_DSN = os.environ.get("NUANXIN_TEST_PG", "postgresql://root@127.0.0.1:5432/test")
@@ -30,7 +31,7 @@ async def _admin(sql: str) -> None:
 
 def postgres_available() -> bool:
     try:
-        asyncio.run(_admin("SELECT 1"))
+        run(_admin("SELECT 1"))
     except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
         return False
     return True
@@ -44,9 +45,9 @@ def postgres_database() -> Iterator[str]:
             pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_DSN}; CI must test against it")
         pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_DSN} (set NUANXIN_TEST_PG)")
     name = f"nuanxin_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    run(_admin(f'CREATE DATABASE "{name}"'))
     base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     try:
         yield f"{base}/{name}"
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from server.services.enrolment import issue_code
 from server.settings import Settings
 from sync.client import HttpTransport, enrol, sync
 from sync.replica import Replica
+from tests.support.aio import run
 
 START = 1_764_000_000_000  # 2025-11-24 16:00 UTC: the tests' fixed "now" for phone clocks
 
@@ -82,7 +82,7 @@ class World:
     @classmethod
     @contextmanager
     def start(cls, url: str, **settings: object) -> Iterator[World]:
-        asyncio.run(_prepare(url))
+        run(_prepare(url))
         app_settings = Settings(database_url=url, **settings)  # type: ignore[arg-type]
         # https, so that the Secure cookies of production settings are sent back.
         with TestClient(create_app(app_settings), base_url="https://testserver.local") as client:
@@ -90,7 +90,7 @@ class World:
 
     def account(self, person: str, role: str, password: str = "correct horse battery") -> str:
         """Create a dashboard account (and the person if new); returns the username."""
-        asyncio.run(_account(self.url, person, role, password))
+        run(_account(self.url, person, role, password))
         return person
 
     def sign_in(self, username: str, password: str = "correct horse battery"):
@@ -107,7 +107,7 @@ class World:
         return re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]
 
     def code(self, person: str) -> str:
-        return asyncio.run(_code(self.url, person))
+        return run(_code(self.url, person))
 
     def phone(self, person: str = "zhangwei") -> Phone:
         answer = enrol("", self.code(person), self.client)
