@@ -10,11 +10,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from server import db
 from server.models import Conflict
-from tests.support.aio import run
-from tests.server.test_sync_api import HOUR, shift
-from tests.support.world import START, World
+from tests.support.world import HOUR, START, World, conflict_on_post, shift
 
 DASHBOARD = {"lead", "staff", "care", "admin"}
 PAGES = [
@@ -37,32 +34,17 @@ ACCOUNTS = {"lead": "lead1", "staff": "wangfang", "care": "chenjing", "admin": "
 PRIVATE_NOTE = "夜里睡不着，想找人聊聊"
 
 
-async def _conflict_id(url: str) -> int:
-    engine = db.create_engine(url)
-    try:
-        async with db.session_maker(engine)() as session:
-            return await session.scalar(select(Conflict.id))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture
 def township(database_url: str):
     with World.start(database_url, env="production", secret="s" * 32) as world:
-        first, second = world.phone("zhangwei"), world.phone("zhangwei")
+        first, _ = conflict_on_post(world, "s2")
         first.replica.put("s1", "shift", shift(first.site, end=START + 8 * HOUR), START)
-        first.replica.put("s2", "shift", shift(first.site), START)
         first.replica.put("c1", "checkin", {"site": first.site, "at": START, "fatigue": 5, "talk": True,
                                             "note": PRIVATE_NOTE}, START)
         first.sync(START)
-        second.sync(START)
-        first.replica.put("s2", "shift", {"post": "东门"}, START + 1)
-        second.replica.put("s2", "shift", {"post": "西门"}, START + 2)
-        first.sync(START + 3)
-        second.sync(START + 3)
         for role, name in ACCOUNTS.items():
             world.account(name, role)
-        world.ids = {"conflict": run(_conflict_id(world.url)), "device": first.replica.device}
+        world.ids = {"conflict": world.scalars(select(Conflict.id))[0], "device": first.replica.device}
         yield world
 
 

@@ -5,26 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from server import db
 from server.deps import now_ms
 from server.models import Device, Entry
 from sync.clock import parse
-from tests.support.aio import run
-from tests.server.test_sync_api import HOUR, shift
-from tests.support.world import World
+from tests.support.world import HOUR, World, shift
 
 Y2K = 946_684_800_000  # the phone's clock: 2000-01-01 00:00 UTC
-
-
-async def _stored(url: str, entry_id: str) -> tuple[Entry, Device]:
-    engine = db.create_engine(url)
-    try:
-        async with db.session_maker(engine)() as session:
-            entry = await session.get(Entry, entry_id)
-            device = await session.scalar(select(Device).where(Device.id == entry.device_id))
-            return entry, device
-    finally:
-        await engine.dispose()
 
 
 def test_a_phone_stuck_in_2000_has_its_shift_put_on_the_right_day_and_flagged(world: World) -> None:
@@ -39,7 +25,8 @@ def test_a_phone_stuck_in_2000_has_its_shift_put_on_the_right_day_and_flagged(wo
     assert before - HOUR - 1000 <= entry.fields["start"] <= after - HOUR + 1000
     assert "clock_corrected" in entry.flags
     assert before - HOUR - 1000 <= parse(entry.stamps["start"]).wall <= after
-    stored, device = run(_stored(world.url, "e1"))
+    [stored] = world.scalars(select(Entry).where(Entry.id == "e1"))
+    [device] = world.scalars(select(Device).where(Device.id == stored.device_id))
     assert stored.device_times == {"start": Y2K - HOUR}
     assert device.clock_offset_ms >= before - Y2K
 

@@ -6,23 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from server import db
 from server.models import Device, EnrolCode
 from server.services.enrolment import digest
 from sync.client import SyncError, enrol
 from sync.replica import Replica
-from tests.support.aio import run
-from tests.server.test_sync_api import shift
-from tests.support.world import START, World
-
-
-async def _execute(url: str, statement) -> None:
-    engine = db.create_engine(url)
-    try:
-        async with db.session_maker(engine).begin() as session:
-            await session.execute(statement)
-    finally:
-        await engine.dispose()
+from tests.support.world import START, World, shift
 
 
 def _enrol_status(world: World, code: str) -> tuple[int, dict]:
@@ -51,8 +39,9 @@ def test_a_code_works_once(world: World) -> None:
 
 def test_an_expired_code_is_refused(world: World) -> None:
     code = world.code("lina")
-    run(_execute(world.url, update(EnrolCode).where(EnrolCode.code_hash == digest(code))
-                         .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))))
+    world.session(lambda session: session.execute(
+        update(EnrolCode).where(EnrolCode.code_hash == digest(code))
+        .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))))
 
     assert _enrol_status(world, code)[0] == 400
 
@@ -81,8 +70,8 @@ def test_a_phone_writes_as_its_own_person_whatever_it_claims(world: World) -> No
 def test_a_revoked_phone_gets_401_keeps_its_outbox_and_syncs_after_enrolling_again(world: World) -> None:
     phone = world.phone("zhangwei")
     phone.replica.put("e1", "shift", shift(phone.site), START)
-    run(_execute(world.url, update(Device).where(Device.id == phone.replica.device)
-                         .values(revoked_at=datetime.now(UTC))))
+    world.session(lambda session: session.execute(
+        update(Device).where(Device.id == phone.replica.device).values(revoked_at=datetime.now(UTC))))
 
     try:
         phone.sync(START)

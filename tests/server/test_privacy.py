@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.server.test_sync_api import shift
-from tests.support.world import START, World
+from tests.support.world import START, World, shift
 
 
 def _checkin(site: str, note: str, **fields) -> dict:

@@ -8,17 +8,7 @@ import json
 import pytest
 
 from sync.protocol import MAX_BODY
-from tests.support.world import START, World
-
-HOUR = 3_600_000
-
-
-def shift(site: str, start: int = START, end: int | None = None, post: str = "东门卡口") -> dict:
-    fields = {"site": site, "post": post, "start": start, "kind": "day"}
-    if end is not None:
-        fields["end"] = end
-    return fields
-
+from tests.support.world import HOUR, START, World, shift
 
 def test_a_shift_arrives_once_even_when_the_request_is_repeated(world: World) -> None:
     phone = world.phone()

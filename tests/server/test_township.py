@@ -7,13 +7,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from server import db
 from server.models import Conflict
 
 from server.settings import Settings
-from tests.support.aio import run
-from tests.server.test_sync_api import HOUR, shift
-from tests.support.world import START, World
+from tests.support.world import HOUR, START, World, conflict_on_post, shift
 
 
 def test_synced_shifts_are_listed_under_their_site(world: World) -> None:
@@ -31,30 +28,9 @@ def test_synced_shifts_are_listed_under_their_site(world: World) -> None:
     assert "开发模式" in page.text
 
 
-async def _candidates(url: str) -> list[dict]:
-    engine = db.create_engine(url)
-    try:
-        async with db.session_maker(engine)() as session:
-            return (await session.scalars(select(Conflict.candidates))).one()
-    finally:
-        await engine.dispose()
-
-
-def _conflict(world: World) -> tuple:
-    first, second = world.phone("zhangwei"), world.phone("zhangwei")
-    first.replica.put("e1", "shift", shift(first.site), START)
-    first.sync(START)
-    second.sync(START)
-    first.replica.put("e1", "shift", {"post": "东门"}, START + 1000)
-    second.replica.put("e1", "shift", {"post": "西门"}, START + 2000)
-    first.sync(START + 3000)
-    second.sync(START + 3000)
-    return first, second
-
-
 def test_a_conflict_is_shown_with_both_candidates_and_resolving_it_reaches_the_phones(world: World) -> None:
-    first, second = _conflict(world)
-    assert second.replica.entries["e1"].conflicts == ["post"]
+    first, second = conflict_on_post(world)
+    assert second.replica.entries["s2"].conflicts == ["post"]
 
     page = world.client.get("/township/conflicts")
     assert page.status_code == 200
@@ -72,12 +48,12 @@ def test_a_conflict_is_shown_with_both_candidates_and_resolving_it_reaches_the_p
     assert "没有待核对的冲突" in world.client.get("/township/conflicts").text
     for phone in (first, second):
         phone.sync(START + 4000)
-        assert phone.replica.entries["e1"].fields["post"] == "东门"
-        assert phone.replica.entries["e1"].conflicts == []
+        assert phone.replica.entries["s2"].fields["post"] == "东门"
+        assert phone.replica.entries["s2"].conflicts == []
 
 
 def test_a_form_without_its_csrf_token_is_refused(world: World) -> None:
-    _conflict(world)
+    conflict_on_post(world)
     page = world.client.get("/township/conflicts")
     conflict_id = re.search(r'data-conflict-id="(\d+)"', page.text)[1]
 
@@ -119,9 +95,9 @@ def test_the_shifts_export_opens_in_excel_with_the_chinese_intact(world: World) 
 
 
 def test_conflict_candidates_name_their_author_device_and_stamp(world: World) -> None:
-    first, second = _conflict(world)
+    first, second = conflict_on_post(world)
 
-    candidates = run(_candidates(world.url))
+    candidates = world.scalars(select(Conflict.candidates))[0]
 
     assert [(c["value"], c["author"], c["device"]) for c in candidates] == [
         ("东门", "zhangwei", first.replica.device),
@@ -141,4 +117,4 @@ def test_two_stocktakes_that_did_not_know_each_other_conflict(world: World) -> N
 
     assert answer.results[0].status == "conflict"
     assert "城南" not in world.client.get("/township/conflicts").text
-    assert [(c["value"]) for c in run(_candidates(world.url))] == [40, 35]
+    assert [(c["value"]) for c in world.scalars(select(Conflict.candidates))[0]] == [40, 35]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
+from datetime import UTC, datetime
+from typing import Awaitable, Callable, Iterator, TypeVar
 
 from litestar.testing import TestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import db
 from server.app import create_app
@@ -20,43 +22,36 @@ from sync.client import HttpTransport, enrol, sync
 from sync.replica import Replica
 from tests.support.aio import run
 
+T = TypeVar("T")
 START = 1_764_000_000_000  # 2025-11-24 16:00 UTC: the tests' fixed "now" for phone clocks
+HOUR = 3_600_000
 
 
-async def _prepare(url: str) -> None:
+def shift(site: str, start: int = START, end: int | None = None, post: str = "东门卡口") -> dict:
+    fields = {"site": site, "post": post, "start": start, "kind": "day"}
+    if end is not None:
+        fields["end"] = end
+    return fields
+
+
+async def in_session(url: str, work: Callable[[AsyncSession], Awaitable[T]], migrate: bool = False) -> T:
+    """Run `work` in one committed transaction on its own engine (the app has its own)."""
     engine = db.create_engine(url)
     try:
-        await db.migrate(engine)
+        if migrate:
+            await db.migrate(engine)
         async with db.session_maker(engine).begin() as session:
-            await seed(session)
+            return await work(session)
     finally:
         await engine.dispose()
 
 
-async def _code(url: str, person: str) -> str:
-    from datetime import UTC, datetime
-
-    engine = db.create_engine(url)
-    try:
-        async with db.session_maker(engine).begin() as session:
-            return await issue_code(session, person, datetime.now(UTC))
-    finally:
-        await engine.dispose()
-
-
-async def _account(url: str, person: str, role: str, password: str) -> None:
-    from datetime import UTC, datetime
-
-    engine = db.create_engine(url)
-    try:
-        async with db.session_maker(engine).begin() as session:
-            if await session.get(Person, person) is None:
-                site = "dongfeng" if role == "lead" else None
-                session.add(Person(id=person, name=person, role=role, site_id=site, township=TOWNSHIP))
-                await session.flush()
-            await create_account(session, person, person, password, datetime.now(UTC))
-    finally:
-        await engine.dispose()
+async def _account(session: AsyncSession, person: str, role: str, password: str) -> None:
+    if await session.get(Person, person) is None:
+        site = "dongfeng" if role == "lead" else None
+        session.add(Person(id=person, name=person, role=role, site_id=site, township=TOWNSHIP))
+        await session.flush()
+    await create_account(session, person, person, password, datetime.now(UTC))
 
 
 @dataclass
@@ -82,7 +77,7 @@ class World:
     @classmethod
     @contextmanager
     def start(cls, url: str, **settings: object) -> Iterator[World]:
-        run(_prepare(url))
+        run(in_session(url, seed, migrate=True))
         app_settings = Settings(database_url=url, **settings)  # type: ignore[arg-type]
         # https, so that the Secure cookies of production settings are sent back.
         with TestClient(create_app(app_settings), base_url="https://testserver.local") as client:
@@ -90,7 +85,7 @@ class World:
 
     def account(self, person: str, role: str, password: str = "correct horse battery") -> str:
         """Create a dashboard account (and the person if new); returns the username."""
-        run(_account(self.url, person, role, password))
+        self.session(lambda session: _account(session, person, role, password))
         return person
 
     def sign_in(self, username: str, password: str = "correct horse battery"):
@@ -107,7 +102,17 @@ class World:
         return re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]
 
     def code(self, person: str) -> str:
-        return run(_code(self.url, person))
+        return self.session(lambda session: issue_code(session, person, datetime.now(UTC)))
+
+    def session(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Read or change the database directly, as a test's setup or its check."""
+        return run(in_session(self.url, work))
+
+    def scalars(self, statement) -> list:
+        async def work(session: AsyncSession) -> list:
+            return list(await session.scalars(statement))
+
+        return self.session(work)
 
     def phone(self, person: str = "zhangwei") -> Phone:
         answer = enrol("", self.code(person), self.client)
@@ -115,3 +120,16 @@ class World:
         phone = Phone(replica, HttpTransport(self.client, answer["token"]), person, answer["site"]["id"])
         self.phones.append(phone)
         return phone
+
+
+def conflict_on_post(world: World, entry: str = "s2") -> tuple[Phone, Phone]:
+    """Two phones of one person edit the same shift's post offline: 东门, then 西门."""
+    first, second = world.phone("zhangwei"), world.phone("zhangwei")
+    first.replica.put(entry, "shift", shift(first.site), START)
+    first.sync(START)
+    second.sync(START)
+    first.replica.put(entry, "shift", {"post": "东门"}, START + 1000)
+    second.replica.put(entry, "shift", {"post": "西门"}, START + 2000)
+    first.sync(START + 3000)
+    second.sync(START + 3000)
+    return first, second
