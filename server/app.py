@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from server import db
+from server.api.config import ConfigController
 from server.api.enrol import EnrolController
 from server.api.sync import SyncController
 from server.dashboard.views import TownshipController
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             SyncController,
             EnrolController,
+            ConfigController,
             TownshipController,
             create_static_files_router(
                 path="/township/static", directories=[HERE / "dashboard" / "static"], name="dashboard-static"

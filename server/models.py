@@ -110,6 +110,14 @@ class ChangeLog(Base):
     received_at: Mapped[datetime]
 
 
+class DeploymentConfig(Base):
+    """Per-deployment settings an administrator edits (server/services/deployment.py)."""
+
+    __tablename__ = "deployment_config"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]]
+
+
 class SyncCounter(Base):
     """One row: the last `seq` handed out (§5.1)."""
 

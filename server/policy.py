@@ -32,6 +32,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "people.read": frozenset({"staff", "admin"}),
     "people.enrol": frozenset({"staff", "admin"}),
     "people.manage": frozenset({"admin"}),
+    "subsidy.read": frozenset({"staff", "admin"}),
+    "deployment.manage": frozenset({"admin"}),
 }
 
 

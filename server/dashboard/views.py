@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
@@ -18,9 +22,12 @@ from server.deps import MakerDep, SettingsDep, now_ms
 from server.errors import ApiError
 from server.policy import Principal, allowed
 from server.ratelimit import client_key
-from server.services import accounts, people, reports, wellbeing
+from server.services import accounts, deployment, people, reports, subsidy, wellbeing
 from server.services.enrolment import issue_code
 from server.services.staff_service import StaffEditError, approve_shift, open_conflict_views, resolve_conflict
+
+
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 class Resolution(Struct):
@@ -44,6 +51,16 @@ class PasswordChange(Struct):
 
 class Move(Struct):
     site: str
+
+
+class SettingsForm(Struct):
+    items: str
+    max_shift_hours: float
+    min_rest_hours: float
+    max_days_without_rest: int
+    day: float
+    night: float
+    on_call: float
 
 
 class FollowupForm(Struct):
@@ -170,6 +187,61 @@ class TownshipController(Controller):
             media_type="text/csv; charset=utf-8",
             headers={"content-disposition": 'attachment; filename="shifts.csv"'},
         )
+
+    # -- the monthly subsidy sheet ----------------------------------------------------------------
+
+    async def _sheet(self, request: Request, maker: MakerDep, settings: SettingsDep) -> tuple[str, list]:
+        who = await _staff(request)
+        month = request.query_params.get("month") or datetime.now(ZoneInfo(settings.timezone)).strftime("%Y-%m")
+        if not MONTH.fullmatch(month):
+            raise ApiError(400, "month must look like 2025-11", "month")
+        async with maker() as session:
+            rates = (await deployment.load(session)).rates
+            return month, await subsidy.sheet(session, who, month, settings.timezone, rates)
+
+    @get("/subsidy", name="township:subsidy", opt={"action": "subsidy.read"})
+    async def subsidy_page(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Template:
+        month, rows = await self._sheet(request, maker, settings)
+        return _page(request, "subsidy.html", month=month, rows=rows, total=sum(r.amount for r in rows))
+
+    @get("/subsidy.csv", opt={"action": "subsidy.read"})
+    async def subsidy_csv(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
+        month, rows = await self._sheet(request, maker, settings)
+        return Response(
+            subsidy.sheet_csv(rows, month).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="subsidy-{month}.csv"'},
+        )
+
+    # -- deployment settings --------------------------------------------------------------------
+
+    @get("/settings", name="township:settings", opt={"action": "deployment.manage"})
+    async def settings_form(self, request: Request, maker: MakerDep) -> Template:
+        await _staff(request)
+        async with maker() as session:
+            current = await deployment.load(session)
+        return _page(request, "settings.html", d=current)
+
+    @post("/settings", status_code=200, opt={"action": "deployment.manage"})
+    async def settings_save(self, request: Request, data: URLEncodedBody[SettingsForm], maker: MakerDep) -> Template:
+        await _staff(request)
+        try:
+            chosen = msgspec.convert(
+                {
+                    "items": deployment.parse_items(data.items),
+                    "rest": {"max_shift_hours": data.max_shift_hours, "min_rest_hours": data.min_rest_hours,
+                             "max_days_without_rest": data.max_days_without_rest},
+                    "rates": {"day": data.day, "night": data.night, "on_call": data.on_call},
+                },
+                deployment.Deployment,
+            )
+        except (ValueError, msgspec.ValidationError) as err:
+            async with maker() as session:
+                current = await deployment.load(session)
+            return _page(request, "settings.html", d=current, error=str(err))
+        async with maker.begin() as session:
+            await deployment.save(session, chosen)
+        return _page(request, "settings.html", d=chosen, saved=True)
 
     # -- conflicts ------------------------------------------------------------------------------
 

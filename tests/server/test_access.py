@@ -21,6 +21,9 @@ PAGES = [
     ("/township/people", {"staff", "admin"}),
     ("/township/password", DASHBOARD),
     ("/township/export/shifts.csv", DASHBOARD),
+    ("/township/subsidy", {"staff", "admin"}),
+    ("/township/subsidy.csv", {"staff", "admin"}),
+    ("/township/settings", {"admin"}),
 ]
 ACTIONS = [
     ("/township/shifts/s1/approval", {"decision": "approved"}, {"staff", "admin"}),
@@ -29,6 +32,8 @@ ACTIONS = [
     ("/township/people/zhangwei/code", {}, {"staff", "admin"}),
     ("/township/devices/{device}/revoke", {}, {"staff", "admin"}),
     ("/township/people/lina/site", {"site": "dongfeng"}, {"admin"}),
+    ("/township/settings", {"items": "mask | 口罩 | Masks | 个", "max_shift_hours": "12", "min_rest_hours": "8",
+                            "max_days_without_rest": "7", "day": "15", "night": "20", "on_call": "10"}, {"admin"}),
 ]
 ACCOUNTS = {"lead": "lead1", "staff": "wangfang", "care": "chenjing", "admin": "admin1"}
 PRIVATE_NOTE = "夜里睡不着，想找人聊聊"

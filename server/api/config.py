@@ -1,0 +1,41 @@
+"""GET /api/config: what the phone needs of the deployment (items, rest rules, rates, sites)."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from litestar.di import Provide
+from msgspec import Struct
+from sqlalchemy import select
+
+from server.deps import DeviceDep, MakerDep, provide_device
+from server.models import Site
+from server.services.deployment import Deployment, Item, Rates, RestRules, load
+
+
+class SiteOut(Struct):
+    id: str
+    name: str
+
+
+class PhoneConfig(Struct):
+    items: tuple[Item, ...]
+    rest: RestRules
+    rates: Rates
+    sites: list[SiteOut]  # the township's sites, for transfers
+
+
+class ConfigController(Controller):
+    path = "/api/config"
+    dependencies = {"who": Provide(provide_device)}
+
+    @get(operation_id="config", summary="The deployment's items, rest rules, subsidy rates and sites")
+    async def config(self, who: DeviceDep, maker: MakerDep) -> PhoneConfig:
+        async with maker() as session:
+            deployment: Deployment = await load(session)
+            sites = await session.scalars(select(Site).where(Site.township == who.township).order_by(Site.id))
+            return PhoneConfig(
+                items=deployment.items,
+                rest=deployment.rest,
+                rates=deployment.rates,
+                sites=[SiteOut(s.id, s.name) for s in sites],
+            )

@@ -1,0 +1,86 @@
+"""What an administrator configures per deployment: supply items, rest rules, subsidy rates.
+
+Stored as one JSON document; anything not set falls back to the defaults here. Phones read it
+through GET /api/config, the dashboard through `load`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta, Struct
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.models import DeploymentConfig
+
+
+class Item(Struct, frozen=True):
+    id: str
+    zh: str
+    en: str
+    unit: str
+
+
+class RestRules(Struct, frozen=True):
+    max_shift_hours: Annotated[float, Meta(gt=0, le=48)] = 12
+    min_rest_hours: Annotated[float, Meta(ge=0, le=48)] = 8
+    max_days_without_rest: Annotated[int, Meta(ge=1, le=60)] = 7
+
+
+class Rates(Struct, frozen=True):
+    """Work subsidy in yuan per approved hour, by kind of shift."""
+
+    day: Annotated[float, Meta(ge=0, le=10_000)] = 15
+    night: Annotated[float, Meta(ge=0, le=10_000)] = 20
+    on_call: Annotated[float, Meta(ge=0, le=10_000)] = 10
+
+
+DEFAULT_ITEMS = (
+    Item("mask", "医用外科口罩", "Surgical masks", "个"),
+    Item("n95", "N95口罩", "N95 masks", "个"),
+    Item("gloves", "一次性手套", "Disposable gloves", "副"),
+    Item("suit", "防护服", "Protective suits", "件"),
+    Item("goggles", "护目镜", "Goggles", "副"),
+    Item("shield", "防护面屏", "Face shields", "个"),
+    Item("disinfectant", "消毒液", "Disinfectant", "瓶"),
+    Item("sanitiser", "免洗洗手液", "Hand sanitiser", "瓶"),
+    Item("thermometer", "额温枪", "Forehead thermometers", "支"),
+)
+
+
+class Deployment(Struct, frozen=True):
+    items: tuple[Item, ...] = DEFAULT_ITEMS
+    rest: RestRules = RestRules()
+    rates: Rates = Rates()
+
+
+KEY = "deployment"
+
+
+async def load(session: AsyncSession) -> Deployment:
+    stored = await session.scalar(select(DeploymentConfig.value).where(DeploymentConfig.key == KEY))
+    return Deployment() if stored is None else msgspec.convert(stored, Deployment)
+
+
+async def save(session: AsyncSession, deployment: Deployment) -> None:
+    row = await session.get(DeploymentConfig, KEY, with_for_update=True)
+    value = msgspec.to_builtins(deployment)
+    if row is None:
+        session.add(DeploymentConfig(key=KEY, value=value))
+    else:
+        row.value = value
+
+
+def parse_items(text: str) -> tuple[Item, ...]:
+    """One item a line, `id | 中文名 | English name | unit`, as the settings form shows them."""
+    items = []
+    for number, line in enumerate(text.strip().splitlines(), start=1):
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) != 4 or not all(parts):
+            raise ValueError(f"第 {number} 行应为「编号 | 中文名 | English | 单位」/ line {number}: id | zh | en | unit")
+        items.append(Item(*parts))
+    if not items:
+        raise ValueError("至少要有一种物资 / at least one item")
+    return tuple(items)
