@@ -17,6 +17,10 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.run
 
+screenshots: $(VENV)/.installed
+	$(BIN)/python -m tests.support.chromium
+	$(BIN)/python -m bench.screenshots
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip

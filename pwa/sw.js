@@ -7,8 +7,9 @@
  */
 const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
 
-/** Bump on every release; keep in step with APP_VERSION in js/sync.js. */
-const VERSION = "0.1.0";
+// The version lives in js/version.js, shared with the page (js/sync.js), so the two cannot drift.
+importScripts("/js/version.js");
+const VERSION = /** @type {any} */ (sw).NUANXIN_VERSION;
 const CACHE = `nuanxin-shell-${VERSION}`;
 const SHELL = [
   "/",
@@ -16,12 +17,17 @@ const SHELL = [
   "/css/app.css",
   "/js/app.js",
   "/js/clock.js",
+  "/js/config.js",
   "/js/db.js",
   "/js/i18n.js",
+  "/js/install.js",
   "/js/merge.js",
   "/js/outbox.js",
+  "/js/rest.js",
+  "/js/subsidy.js",
   "/js/sync.js",
   "/js/ui.js",
+  "/js/version.js",
   "/js/views/enrol.js",
   "/js/views/fix.js",
   "/js/views/me.js",

@@ -6,6 +6,8 @@
 import { bus, getMetas, open } from "./db.js";
 import { fmtAgo, getLang, setLang, t } from "./i18n.js";
 import { counts, save } from "./outbox.js";
+import { fetchConfig, loadConfig } from "./config.js";
+import { installPanel } from "./install.js";
 import * as sync from "./sync.js";
 import * as enrol from "./views/enrol.js";
 import * as fix from "./views/fix.js";
@@ -14,9 +16,10 @@ import * as shiftEdit from "./views/shift-edit.js";
 import * as shifts from "./views/shifts.js";
 import * as supplies from "./views/supplies.js";
 import * as wellbeing from "./views/wellbeing.js";
+import { h } from "./ui.js";
 
 /**
- * @typedef {{person: {id: string, name: string, role: string}, site: {id: string, name: string}, device: string, token?: string}} Me
+ * @typedef {{person: {id: string, name: string, role: string}, site: {id: string, name: string}|null, device: string, token?: string}} Me
  * @typedef {{me: Me, revoked: boolean, go: (hash: string) => void, rerender: () => void, enrolled: () => Promise<void>}} Ctx
  * @typedef {{refresh?: () => Promise<void> | void, unmount?: () => void}} Mounted
  */
@@ -36,6 +39,7 @@ const ctx = {
   enrolled: async () => {
     await loadMe();
     await sync.load();
+    fetchConfig(ctx.me.token);
     ctx.go("#/shifts");
     sync.syncNow();
     navigator.storage?.persist?.().catch(() => {});
@@ -48,7 +52,8 @@ let firstRoute = true;
 
 async function loadMe() {
   const m = await getMetas(["token", "person", "site", "device", "revoked", "lang"]);
-  ctx.me = { person: m.person || {}, site: m.site || {}, device: m.device || "", token: m.token };
+  // `site` is null for a person enrolled before a site was assigned (views then say so).
+  ctx.me = { person: m.person || {}, site: m.site || null, device: m.device || "", token: m.token };
   ctx.revoked = Boolean(m.revoked);
   setLang(m.lang || getLang());
 }
@@ -62,6 +67,8 @@ async function route() {
   current = ROUTES[name].mount(main, ctx, decodeURIComponent(arg || ""));
   $("tabs").hidden = name === "enrol";
   $("statusbar").hidden = name === "enrol";
+  screen = name;
+  renderInstall();
   const tab = name === "shift" ? "shifts" : name;
   for (const el of document.querySelectorAll("#tabs a")) {
     if (el.getAttribute("data-tab") === tab) el.setAttribute("aria-current", "page");
@@ -100,6 +107,20 @@ async function renderStatus() {
   }
 }
 
+const LATER = "nuanxin.install";
+let screen = "";
+/** 添加到主屏幕 as a banner, until installed or put off (the 我的 screen offers it too, always). */
+function renderInstall() {
+  const el = $("install");
+  const show = ctx.me.token && !ctx.revoked && screen !== "enrol" && screen !== "me" && localStorage.getItem(LATER) !== "later";
+  const panel = show ? installPanel() : null;
+  el.hidden = !panel;
+  el.replaceChildren(...(panel ? [panel, h("button", { type: "button", class: "secondary", "data-test": "install-later", onclick: () => {
+    localStorage.setItem(LATER, "later");
+    renderInstall();
+  } }, t("later"))] : []));
+}
+
 function staticText() {
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(/** @type {any} */ (el.getAttribute("data-i18n")));
   document.title = t("app");
@@ -124,14 +145,19 @@ function refreshSoon() {
 /** squoosh-style update flow: a new worker waits until the person taps 更新, then we reload. */
 async function registerWorker() {
   if (!("serviceWorker" in navigator)) return;
-  const hadController = Boolean(navigator.serviceWorker.controller);
+  // The first worker claiming a page that had none changes nothing; a new version taking over
+  // a controlled page reloads it, so page and worker run the same version.
+  let controlled = Boolean(navigator.serviceWorker.controller);
   let reloading = false;
   navigator.serviceWorker.addEventListener("controllerchange", () => {
-    if (!hadController || reloading) return;
-    reloading = true;
-    location.reload();
+    if (controlled && !reloading) {
+      reloading = true;
+      location.reload();
+    }
+    controlled = true;
   });
-  const reg = await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+  // updateViaCache "none": an update check fetches sw.js and js/version.js past the HTTP cache.
+  const reg = await navigator.serviceWorker.register("/sw.js", { scope: "/", updateViaCache: "none" });
   const offer = (/** @type {ServiceWorker} */ worker) => {
     $("update").hidden = false;
     $("update-button").onclick = () => worker.postMessage({ type: "skip-waiting" });
@@ -152,9 +178,11 @@ async function registerWorker() {
 const ready = (async () => {
   await open();
   await loadMe();
+  await loadConfig();
   staticText();
   $("sync-now").addEventListener("click", () => sync.syncNow());
   for (const type of ["data", "local-edit"]) bus.addEventListener(type, refreshSoon);
+  bus.addEventListener("install", () => { renderInstall(); refreshSoon(); });
   bus.addEventListener("status", () => renderStatus());
   for (const type of ["online", "offline"]) addEventListener(type, () => renderStatus());
   setInterval(renderStatus, 30000);
@@ -163,6 +191,7 @@ const ready = (async () => {
   await route();
   await renderStatus();
   sync.start();
+  fetchConfig(ctx.me.token);
   registerWorker().catch(() => {});
   // Ask the browser not to evict the outbox under storage pressure.
   if (ctx.me.token) navigator.storage?.persist?.().catch(() => {});

@@ -12,6 +12,8 @@ const LS_KEY = "nuanxin.lang";
 /** key: [zh-CN, English]. `{name}` is filled from params. */
 const WORDS = {
   app: ["暖心", "Nuanxin"],
+  colon: ["：", ": "],
+  paren: ["（{x}）", " ({x})"],
   skip: ["跳到正文", "Skip to content"],
   nav_label: ["主菜单", "Main menu"],
   nav_shifts: ["值班", "Shifts"],
@@ -31,6 +33,11 @@ const WORDS = {
   update_app: ["请更新应用", "Please update the app"],
   new_version: ["新版本可用", "A new version is available"],
   update: ["更新", "Update"],
+  install: ["添加到主屏幕", "Add to home screen"],
+  install_why: ["添加后没有信号也能从主屏幕打开", "Then it opens from the home screen, even with no signal"],
+  install_ios: ["点击分享按钮，再选“添加到主屏幕”", "Tap the Share button, then “Add to Home Screen”"],
+  later: ["以后再说", "Not now"],
+  version: ["版本", "Version"],
   // sync states
   st_local: ["待同步", "Waiting to sync"],
   st_local_new: ["仅保存在本机", "Saved on this phone only"],
@@ -56,6 +63,9 @@ const WORDS = {
   enrol_again: ["此设备已失效，请向镇街工作人员索取新的激活码。本机上的记录会保留。", "This phone was signed out. Ask township staff for a new code; your entries on this phone are kept."],
   enrol_bad: ["激活码无效或已被使用", "The code is wrong or already used"],
   enrol_busy: ["尝试次数过多，请稍后再试", "Too many tries; please wait a moment"],
+  no_site: ["您还没有分配站点，暂时不能记录值班、物资和打卡。请联系镇街为您分配站点。", "You have no site yet, so shifts, supplies and check-ins cannot be recorded here. Please ask your township to assign you a site."],
+  other_person: ["这个激活码属于{new}。本机还有 {n} 条{old}的记录没有同步，不能换人激活，以免这些记录算到别人名下。请先用{old}的账号同步，或导出数据，再向镇街索取新的激活码。", "This code is for {new}. This phone still holds {n} unsynced entries of {old}; they must not be sent as someone else's. Sync them first as {old}, or export them, then ask your township for a new code."],
+  pending_of: ["本机还有 {n} 条{name}的记录没有同步。换人激活前，请先同步或导出。", "This phone still holds {n} unsynced entries of {name}. Sync or export them before someone else activates it."],
   need_network: ["没有网络，请联网后再试", "No connection; try again when online"],
   // shifts
   shifts_title: ["值班", "Shifts"],
@@ -78,10 +88,22 @@ const WORDS = {
   ap_approved: ["审核通过", "Approved"],
   ap_returned: ["退回修改", "Returned"],
   clock_fixed: ["手机时间不准，已按服务器时间校正", "The phone clock was off; times were corrected"],
+  rest_title: ["休息", "Rest"],
+  rest_ok: ["作息正常", "Your rest looks fine"],
+  rest_days: ["已连续 {n} 天值班", "{n} days in a row on duty"],
+  rest_long: ["您已连续在岗 {t}，超过 {h} 小时了。方便时请交班休息。", "You have been on duty for {t}, over {h} hours. When you can, hand over and rest."],
+  rest_short: ["最近两个班次之间只休息了 {t}，不到 {h} 小时。请尽量多休息。", "Only {t} of rest between your last two shifts, under {h} hours. Try to rest longer."],
+  rest_many: ["已连续 {n} 天有班次，没有休息日。可以和负责人商量安排轮休。", "{n} days in a row with a shift and no day off. You can ask your lead for a day off."],
+  subsidy_title: ["本月预计工作补助", "Estimated work subsidy this month"],
+  subsidy_hint: ["按已审核通过的 {h} 小时估算，以镇街发放为准", "From {h} approved hours; the township's sheet is what is paid"],
   hours_min: ["{h}小时{m}分", "{h} h {m} min"],
   // supplies
   supplies_title: ["防护物资", "Protective supplies"],
   stock: ["库存", "Stock on hand"],
+  days_left: ["可用天数", "Days left"],
+  about_days: ["约 {n} 天", "about {n} days"],
+  no_use: ["近期未使用", "no recent use"],
+  stock_note: ["按上次同步的数据，以近 14 天的用量估算", "As last synced; days left at the last 14 days' rate of use"],
   no_stock: ["还没有已同步的物资记录", "No synced supply records yet"],
   record_movement: ["登记物资", "Record a movement"],
   item: ["物资", "Item"],
@@ -138,6 +160,7 @@ const WORDS = {
   export: ["导出我的数据", "Export my data"],
   import: ["导入数据文件", "Import a data file"],
   imported: ["已导入 {a} 条，跳过重复 {b} 条", "Imported {a}, skipped {b} duplicates"],
+  import_other: ["这个文件是{name}的数据，不能导入本机", "This file holds {name}'s data; it cannot be imported here"],
   import_bad: ["无法读取这个文件", "Cannot read this file"],
   re_enrol: ["重新激活本机", "Set up this phone again"],
   confirm_re_enrol: ["确认重新激活？本机记录会保留", "Set up again? Entries on this phone are kept"],
@@ -195,7 +218,7 @@ export function errorText(/** @type {{field?: string, code?: string, reason?: st
   const text = has(code) ? t(/** @type {Key} */ (code)) : err.reason || t("e_invalid");
   const name = (err.field || "").split(".").pop() || "";
   const fieldKey = `f_${name}`;
-  return has(fieldKey) ? `${t(/** @type {Key} */ (fieldKey))}：${text}` : text;
+  return has(fieldKey) ? `${t(/** @type {Key} */ (fieldKey))}${t("colon")}${text}` : text;
 }
 
 /** @param {number} ms */
@@ -211,6 +234,11 @@ export function fmtTime(ms) {
 /** @param {number} n @param {number} [digits] */
 export function fmtNumber(n, digits = 1) {
   return new Intl.NumberFormat(lang, { maximumFractionDigits: digits }).format(n);
+}
+
+/** Yuan in the chosen locale: "¥1,234.50". @param {number} n @param {string} currency */
+export function fmtMoney(n, currency) {
+  return new Intl.NumberFormat(lang, { style: "currency", currency }).format(n);
 }
 
 /** @param {number} bytes */

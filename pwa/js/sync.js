@@ -6,9 +6,10 @@
 import { bus, getMetas, notify, promisifyRequest as req, tx } from "./db.js";
 import { receive } from "./clock.js";
 import { inflight, wire } from "./outbox.js";
+import "./version.js";
 
-/** Sent as `app`; keep in step with VERSION in sw.js. */
-export const APP_VERSION = "0.1.0";
+/** Sent as `app`: the one version of js/version.js, which sw.js loads too. */
+export const APP_VERSION = /** @type {string} */ (/** @type {any} */ (self).NUANXIN_VERSION);
 const PROTOCOL = 1;
 const MAX_BATCH = 500;
 const GZIP_OVER = 1024;

@@ -116,6 +116,11 @@ export function problems(v, canFix, actions = true) {
       confirmButton(t("discard"), t("confirm_discard"), () => discard(change.id), { "data-test": "discard" })));
 }
 
+/** Instead of the forms, for a person enrolled with no site: the server would refuse them. */
+export function noSite() {
+  return h("p", { class: "rejected-box", "data-test": "no-site" }, t("no_site"));
+}
+
 /** @param {string} title @param {...any} children */
 export function section(title, ...children) {
   return h("section", { class: "card" }, h("h2", null, title), ...children);

@@ -1,9 +1,11 @@
 // @ts-check
 /** 我的: who and where, language, data used, export and import, set up again. */
-import { getMetas, notify, promisifyRequest as req, setMetas, tx } from "../db.js";
+import { getMeta, getMetas, notify, promisifyRequest as req, setMetas, tx } from "../db.js";
 import { receive } from "../clock.js";
 import { fmtBytes, getLang, setLang, t } from "../i18n.js";
-import { confirmButton, fill, h, section } from "../ui.js";
+import { installPanel } from "../install.js";
+import { APP_VERSION } from "../sync.js";
+import { confirmButton, fill, h, noSite, section } from "../ui.js";
 
 const FORMAT = "nuanxin-export";
 
@@ -29,6 +31,10 @@ export async function exportData() {
  */
 export async function importData(doc) {
   if (!doc || doc.format !== FORMAT || !Array.isArray(doc.entries) || !Array.isArray(doc.outbox)) throw new Error("format");
+  // Someone else's entries must neither be read here nor sent under this phone's token.
+  const me = await getMeta("person");
+  const theirs = doc.meta?.person;
+  if (theirs?.id && me?.id && theirs.id !== me.id) throw Object.assign(new Error("person"), { person: theirs });
   const result = await tx(["entries", "outbox", "meta"], "readwrite", async (s) => {
     let added = 0, skipped = 0;
     let n = (await req(s.meta.get("n"))) || 0;
@@ -59,6 +65,16 @@ export async function importData(doc) {
   return result;
 }
 
+/** Save the export as a file (the browser's download). */
+export async function download() {
+  const blob = new Blob([JSON.stringify(await exportData(), null, 1)], { type: "application/json" });
+  const a = h("a", { href: URL.createObjectURL(blob), download: `nuanxin-${new Date().toISOString().slice(0, 10)}.json` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(/** @type {HTMLAnchorElement} */ (a).href), 10000);
+}
+
 /** @param {HTMLElement} root @param {import("../app.js").Ctx} ctx */
 export function mount(root, ctx) {
   const usage = h("p");
@@ -69,29 +85,25 @@ export function mount(root, ctx) {
     try {
       const r = await importData(JSON.parse(await f.text()));
       message.textContent = t("imported", { a: r.added, b: r.skipped });
-    } catch {
-      message.textContent = t("import_bad");
+    } catch (err) {
+      const p = /** @type {any} */ (err).person;
+      message.textContent = p ? t("import_other", { name: p.name || p.id }) : t("import_bad");
     }
     file.value = "";
   } }));
 
-  async function download() {
-    const blob = new Blob([JSON.stringify(await exportData(), null, 1)], { type: "application/json" });
-    const a = h("a", { href: URL.createObjectURL(blob), download: `nuanxin-${new Date().toISOString().slice(0, 10)}.json` });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(/** @type {HTMLAnchorElement} */ (a).href), 10000);
-  }
-
   const { person, site, device } = ctx.me;
+  const install = h("div");
   fill(root, 
     h("h1", null, t("me_title")),
     section(person?.name || "",
       h("dl", { class: "facts" },
         h("dt", null, t("site")), h("dd", null, site?.name || site?.id || "—"),
-        h("dt", null, t("device")), h("dd", null, device || "—")),
+        h("dt", null, t("device")), h("dd", null, device || "—"),
+        h("dt", null, t("version")), h("dd", { "data-test": "app-version" }, APP_VERSION)),
+      site?.id ? null : noSite(),
       usage),
+    install,
     section(t("language"),
       h("button", { type: "button", class: "secondary", "data-test": "lang-switch", lang: getLang() === "en" ? "zh-CN" : "en", onclick: async () => {
         const next = getLang() === "en" ? "zh-CN" : "en";
@@ -107,6 +119,8 @@ export function mount(root, ctx) {
         confirmButton(t("re_enrol"), t("confirm_re_enrol"), () => ctx.go("#/enrol"), { "data-test": "re-enrol" }))));
 
   async function refresh() {
+    const panel = installPanel();
+    install.replaceChildren(...(panel ? [section(t("install"), panel)] : []));
     const m = await getMetas(["usage"]);
     const month = new Date().toISOString().slice(0, 7);
     usage.textContent = t("data_used", { n: fmtBytes(m.usage?.month === month ? m.usage.bytes : 0) });

@@ -20,8 +20,12 @@ export function shiftForm(initial, onSave) {
   const error = h("p", { class: "error", role: "alert" });
   const form = /** @type {HTMLFormElement} */ (h("form", { class: "card", onsubmit: (/** @type {Event} */ ev) => {
     ev.preventDefault();
+    // An untouched time keeps its milliseconds: rounding it to the minute would send a
+    // change of start or end that the person never made (and could win over a real one).
+    const time = (/** @type {HTMLInputElement} */ el, /** @type {number|null|undefined} */ ms) =>
+      el.value === toLocalInput(ms) ? ms ?? null : fromLocalInput(el.value);
     const fields = {
-      post: post.value.trim(), start: fromLocalInput(start.value), end: fromLocalInput(end.value),
+      post: post.value.trim(), start: time(start, initial.start), end: time(end, initial.end),
       kind: radioValue(form, "kind") || "day", note: note.value.trim(),
     };
     if (fields.end !== null && fields.start !== null && fields.end < fields.start) {
@@ -45,13 +49,13 @@ export function mount(root, ctx, arg) {
   const isNew = arg === "new";
   (async () => {
     const v = isNew ? null : (await list(["shift"])).find((x) => x.id === arg);
-    if (!isNew && !v) return ctx.go("#/shifts");
+    if ((!isNew && !v) || (isNew && !ctx.me.site?.id)) return ctx.go("#/shifts");
     const initial = v ? v.fields : { start: now() - 8 * 3600000, end: now(), kind: "day" };
     fill(root, 
       h("h1", null, t(isNew ? "add_past" : "edit_shift")),
       v ? problems(v, true) : null,
       shiftForm(initial, async (fields) => {
-        await save("shift", v ? v.id : null, isNew ? { site: ctx.me.site.id, ...fields } : fields);
+        await save("shift", v ? v.id : null, isNew ? { site: ctx.me.site?.id, ...fields } : fields);
         ctx.go("#/shifts");
       }),
       v ? h("div", { class: "row" }, confirmButton(t("delete"), t("confirm_delete"), async () => {

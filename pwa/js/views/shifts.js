@@ -1,9 +1,12 @@
 // @ts-check
 /** 值班: start and end a shift in one tap, and the list of recent shifts. */
-import { fmtDateTime, fmtDuration, fmtTime, t } from "../i18n.js";
+import { fmtDateTime, fmtDuration, fmtMoney, fmtNumber, fmtTime, t } from "../i18n.js";
 import { list, save } from "../outbox.js";
+import { config } from "../config.js";
+import { restStatus } from "../rest.js";
+import { CURRENCY, monthEstimate } from "../subsidy.js";
 import { now } from "../sync.js";
-import { badge, choices, field, fill, h, problems, radioValue, section } from "../ui.js";
+import { badge, choices, field, fill, h, noSite, problems, radioValue, section } from "../ui.js";
 
 /** @typedef {import("../outbox.js").View} View */
 
@@ -22,11 +25,41 @@ const likelyKind = () => { const hr = new Date(now()).getHours(); return hr >= 1
 export function mount(root, ctx) {
   const duty = h("div", { class: "duty" });
   const items = h("ul", { class: "list", "data-test": "shift-list" });
+  const rest = h("div", { "data-test": "rest-status" });
+  const subsidy = h("div", { "data-test": "subsidy" });
+  const restCard = section(t("rest_title"), rest);
+  const subsidyCard = section(t("subsidy_title"), subsidy);
+  const site = ctx.me.site?.id;
   fill(root, 
     h("h1", null, t("shifts_title")),
-    duty,
+    site ? duty : noSite(),
+    restCard,
+    subsidyCard,
     section(t("recent_shifts"), items,
-      h("a", { class: "button secondary", href: "#/shift/new", "data-test": "shift-add" }, t("add_past"))));
+      site ? h("a", { class: "button secondary", href: "#/shift/new", "data-test": "shift-add" }, t("add_past")) : null));
+
+  /** A kind word on rest, by the deployment's rules. @param {View[]} shifts */
+  function showRest(shifts) {
+    const rules = config.rest;
+    const r = restStatus(shifts.filter((v) => v.state !== "rejected").map((v) => v.fields), now(), rules);
+    const lines = [
+      r.long && t("rest_long", { t: fmtDuration(/** @type {number} */ (r.onDuty)), h: fmtNumber(rules.max_shift_hours) }),
+      r.short && t("rest_short", { t: fmtDuration(/** @type {number} */ (r.rest)), h: fmtNumber(rules.min_rest_hours) }),
+      r.tooMany && t("rest_many", { n: r.days }),
+    ].filter(Boolean);
+    rest.dataset.rest = [r.long && "long", r.short && "short", r.tooMany && "days"].filter(Boolean).join(" ") || "ok";
+    rest.replaceChildren(...(lines.length
+      ? lines.map((l) => h("p", { class: "note rest" }, l))
+      : [h("p", null, t("rest_ok"), r.days > 1 ? ` · ${t("rest_days", { n: r.days })}` : "")]));
+  }
+
+  /** @param {View[]} shifts */
+  function showSubsidy(shifts) {
+    const e = monthEstimate(shifts.filter((v) => v.server).map((v) => v.server?.fields || {}), now(), config.rates);
+    subsidy.replaceChildren(
+      h("p", { class: "amount", "data-test": "subsidy-amount" }, fmtMoney(e.amount, CURRENCY)),
+      h("p", { class: "muted" }, t("subsidy_hint", { h: fmtNumber(e.hours) })));
+  }
 
   /** @type {string|null|undefined} */
   let onDuty;
@@ -41,7 +74,7 @@ export function mount(root, ctx) {
       ev.preventDefault();
       const value = /** @type {HTMLInputElement} */ (post).value.trim();
       if (!value) return post.focus();
-      await save("shift", null, { site: ctx.me.site.id, post: value, start: now(), kind: radioValue(form, "kind") || "day" });
+      await save("shift", null, { site, post: value, start: now(), kind: radioValue(form, "kind") || "day" });
     } },
       field(t("post"), post),
       posts.length ? h("div", { class: "quick" }, posts.map((p) => h("button", { type: "button", class: "chip-btn", onclick: () => { /** @type {HTMLInputElement} */ (post).value = p; } }, p))) : null,
@@ -68,7 +101,7 @@ export function mount(root, ctx) {
     const f = v.fields;
     const span = f.end ? `${fmtDateTime(f.start)} – ${fmtTime(f.end)} · ${fmtDuration(f.end - f.start)}` : `${fmtDateTime(f.start)} ${t("open_end")}`;
     const approval = f.approval === "approved" || f.approval === "returned"
-      ? h("p", { class: `approval ${f.approval}` }, t(f.approval === "approved" ? "ap_approved" : "ap_returned"), f.approval_note ? `：${f.approval_note}` : "")
+      ? h("p", { class: `approval ${f.approval}` }, t(f.approval === "approved" ? "ap_approved" : "ap_returned"), f.approval_note ? `${t("colon")}${f.approval_note}` : "")
       : null;
     return h("li", { class: "item", "data-test": "shift-item", "data-entry-id": v.id, "data-state": v.state },
       h("div", { class: "row" }, h("strong", null, f.post || "—"), h("span", { class: "muted" }, kindLabel(f.kind)), badge(v)),
@@ -84,11 +117,15 @@ export function mount(root, ctx) {
     const shifts = (await list(["shift"])).sort((a, b) => (b.fields.start || 0) - (a.fields.start || 0));
     const open = shifts.find((v) => v.fields.start && (v.fields.end === null || v.fields.end === undefined));
     // Rebuild the duty panel only when going on or off duty, so typing is not interrupted.
-    if ((open?.id ?? null) !== onDuty) {
+    if (site && (open?.id ?? null) !== onDuty) {
       onDuty = open?.id ?? null;
       clearInterval(tick);
       duty.replaceChildren(open ? endPanel(open) : startForm(shifts));
     }
+    // Nothing to say about rest or subsidy before the first shift.
+    restCard.hidden = subsidyCard.hidden = !shifts.length;
+    showRest(shifts);
+    showSubsidy(shifts);
     items.replaceChildren(...(shifts.length ? shifts.slice(0, 40).map(item) : [h("li", { class: "empty" }, t("no_shifts"))]));
   }
 

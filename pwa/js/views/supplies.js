@@ -2,12 +2,13 @@
 /** 物资: stock on hand from the synced ledger, record a movement, request more. */
 import { fmtDateTime, fmtNumber, getLang, t } from "../i18n.js";
 import { list, remove, save } from "../outbox.js";
+import { config } from "../config.js";
 import { now } from "../sync.js";
-import { announce, badge, choices, confirmButton, field, fill, h, problems, radioValue, section } from "../ui.js";
+import { announce, badge, choices, confirmButton, field, fill, h, noSite, problems, radioValue, section } from "../ui.js";
 
 /** @typedef {import("../outbox.js").View} View */
 
-/** The default items: name on the wire (zh-CN), English name, unit. */
+/** The default items (the deployment's come with its settings): name on the wire (zh-CN), English name, unit. */
 export const ITEMS = /** @type {[string, string, string][]} */ ([
   ["医用外科口罩", "Surgical mask", "个"],
   ["N95口罩", "N95 mask", "个"],
@@ -22,12 +23,18 @@ export const ITEMS = /** @type {[string, string, string][]} */ ([
 const UNITS_EN = /** @type {Record<string, string>} */ ({ 个: "pcs", 副: "pairs", 件: "pcs", 瓶: "bottles", 支: "pcs" });
 const MOVEMENTS = ["received", "used", "issued", "transferred", "stocktake"];
 
+/** The deployment's items, or the defaults. @returns {[string, string, string][]} */
+const items = () => config.items?.map((i) => /** @type {[string, string, string]} */ ([i.zh, i.en, i.unit])) || ITEMS;
 /** @param {string} item */
-export const itemLabel = (item) => (getLang() === "en" && ITEMS.find((i) => i[0] === item)?.[1]) || item;
+const find = (item) => items().find((i) => i[0] === item) || ITEMS.find((i) => i[0] === item);
+/** @param {string} item */
+export const itemLabel = (item) => (getLang() === "en" && find(item)?.[1]) || item;
 /** @param {string} unit */
 const unitLabel = (unit) => (getLang() === "en" && UNITS_EN[unit]) || unit;
 /** @param {string} item */
-const unitOf = (item) => ITEMS.find((i) => i[0] === item)?.[2] || "个";
+const unitOf = (item) => find(item)?.[2] || "个";
+/** A site's name from the deployment's settings, else its id. @param {string} id */
+const siteName = (id) => config.sites.find((s) => s.id === id)?.name || id;
 /** @param {string} m */
 const movementLabel = (m) => t(/** @type {any} */ (`m_${m}`));
 
@@ -37,13 +44,22 @@ const synced = (v) => /** @type {Record<string, any>|null} */ (v.server && !v.se
 const byTime = (/** @type {Record<string, any>} */ a, /** @type {Record<string, any>} */ b) =>
   a.at - b.at || (a.id < b.id ? -1 : 1);
 
+const DAY = 864e5;
+/** The recent rate of use: used and issued over this many days. */
+export const RATE_DAYS = 14;
+/** Fewer days left than this is shown as running low. */
+export const LOW_DAYS = 3;
+
 /**
  * Stock of each item at a site from the synced ledger: the last stocktake plus later
- * movements (received +; used, issued, transferred −; a transfer to this site +).
- * @param {View[]} views supply entries @param {string} site
- * @returns {{item: string, unit: string, quantity: number}[]}
+ * movements (received +; used, issued, transferred −; a transfer to this site +), and the days
+ * it lasts at the recent rate of use: used + issued over the last 14 days, per day (over fewer
+ * days when the item's ledger is younger than that, at least one day, so a new site is not
+ * told its stock lasts longer than it will). The item running out first comes first.
+ * @param {View[]} views supply entries @param {string} site @param {number} now
+ * @returns {{item: string, unit: string, quantity: number, perDay: number, days: number|null}[]}
  */
-export function stockAt(views, site) {
+export function stockAt(views, site, now) {
   /** @type {Map<string, Record<string, any>[]>} */
   const byItem = new Map();
   for (const v of views) {
@@ -61,8 +77,13 @@ export function stockAt(views, site) {
       else if (here) quantity -= m.quantity; // used, issued, transferred away
       else quantity += m.quantity; // transferred to this site
     }
-    return { item, unit: moves[moves.length - 1].unit, quantity };
-  }).sort((a, b) => a.item.localeCompare(b.item, "zh-CN"));
+    const since = now - RATE_DAYS * DAY;
+    const span = Math.min(RATE_DAYS, Math.max(1, (now - moves[0].at) / DAY));
+    const used = moves.filter((m) => m.site === site && m.at > since && m.at <= now && (m.movement === "used" || m.movement === "issued"))
+      .reduce((sum, m) => sum + m.quantity, 0);
+    const perDay = used / span;
+    return { item, unit: moves[moves.length - 1].unit, quantity, perDay, days: perDay > 0 ? Math.max(0, quantity) / perDay : null };
+  }).sort((a, b) => (a.days ?? Infinity) - (b.days ?? Infinity) || a.item.localeCompare(b.item, "zh-CN"));
 }
 
 /** @param {View[]} views @param {string} site @param {string} item */
@@ -72,16 +93,21 @@ function latestStocktake(views, site, item) {
 }
 
 /** @returns {[string, string][]} */
-const itemOptions = () => ITEMS.map(([zh]) => [zh, itemLabel(zh)]);
+const itemOptions = () => items().map(([zh]) => [zh, itemLabel(zh)]);
 
 /**
- * Record a movement; also used to fix a refused one.
+ * Record a movement; also used to fix a refused one. `initial.site` is the site it is made at.
  * @param {Record<string, any>} initial @param {(fields: Record<string, any>) => any} onSave
  */
 export function supplyForm(initial, onSave) {
   const qty = /** @type {HTMLInputElement} */ (h("input", { type: "number", min: "0", step: "any", inputMode: "decimal", required: true, value: initial.quantity ?? "", "data-test": "supply-quantity" }));
-  const toSite = /** @type {HTMLInputElement} */ (h("input", { type: "text", maxLength: 64, value: initial.to_site || "", "data-test": "supply-to-site" }));
-  const toField = field(t("to_site"), toSite);
+  // The township's other sites to choose from, once the settings came; else the site's code.
+  const others = config.sites.filter((s) => s.id !== initial.site);
+  const toSite = /** @type {HTMLInputElement} */ (others.length
+    ? h("select", { "data-test": "supply-to-site" }, h("option", { value: "" }, "—"),
+      others.map((s) => h("option", { value: s.id, selected: s.id === initial.to_site }, s.name)))
+    : h("input", { type: "text", maxLength: 64, value: initial.to_site || "", "data-test": "supply-to-site" }));
+  const toField = field(t(others.length ? "f_to_site" : "to_site"), toSite);
   const note = /** @type {HTMLTextAreaElement} */ (h("textarea", { rows: 2, maxLength: 2000, value: initial.note || "" }));
   const showTo = () => {
     const on = radioValue(form, "movement") === "transferred";
@@ -93,14 +119,14 @@ export function supplyForm(initial, onSave) {
     const item = radioValue(form, "item") || initial.item;
     const movement = radioValue(form, "movement");
     onSave({
-      item, unit: ITEMS.some((i) => i[0] === item) ? unitOf(item) : initial.unit || unitOf(item), movement,
+      item, unit: find(item) ? unitOf(item) : initial.unit || unitOf(item), movement,
       quantity: Number(qty.value), to_site: movement === "transferred" ? toSite.value.trim() : undefined,
       note: note.value.trim(),
     });
     qty.value = note.value = toSite.value = "";
   } },
     h("h2", null, t("record_movement")),
-    choices("item", t("item"), itemOptions(), initial.item || ITEMS[0][0], { class: "choices items" }),
+    choices("item", t("item"), itemOptions(), initial.item || items()[0][0], { class: "choices items" }),
     choices("movement", t("movement"), MOVEMENTS.map((m) => [m, movementLabel(m)]), initial.movement || "used"),
     field(t("quantity"), qty),
     toField,
@@ -137,8 +163,8 @@ export function requestForm(initial, onSave) {
 
 /** @param {HTMLElement} root @param {import("../app.js").Ctx} ctx */
 export function mount(root, ctx) {
-  const site = ctx.me.site.id;
-  const stock = h("div");
+  const site = ctx.me.site?.id;
+  const stock = h("div", { "data-test": "stock" });
   const moves = h("ul", { class: "list", "data-test": "supply-list" });
   const requests = h("ul", { class: "list", "data-test": "request-list" });
   /** @type {View[]} */
@@ -146,14 +172,14 @@ export function mount(root, ctx) {
 
   fill(root, 
     h("h1", null, t("supplies_title")),
-    section(t("stock"), stock),
-    supplyForm({}, async (f) => {
+    site ? section(t("stock"), stock) : noSite(),
+    site && supplyForm({ site }, async (f) => {
       await save("supply", null, {
         site, ...f, at: now(), follows: f.movement === "stocktake" ? latestStocktake(supplies, site, f.item) : undefined,
       });
       announce(t("saved"));
     }),
-    requestForm({}, async (f) => {
+    site && requestForm({}, async (f) => {
       await save("request", null, { site, ...f, at: now() });
       announce(t("saved"));
     }),
@@ -167,7 +193,7 @@ export function mount(root, ctx) {
     return h("li", { class: "item", "data-test": "supply-item", "data-entry-id": v.id, "data-state": v.state },
       h("div", { class: "row" }, h("strong", null, movementLabel(f.movement), " ", itemLabel(f.item)),
         h("span", null, fmtNumber(f.quantity), " ", unitLabel(f.unit)), badge(v)),
-      h("p", { class: "muted" }, fmtDateTime(f.at), f.to_site ? ` → ${f.to_site}` : "", f.note ? ` · ${f.note}` : ""),
+      h("p", { class: "muted" }, fmtDateTime(f.at), f.to_site ? ` → ${siteName(f.to_site)}` : "", f.note ? ` · ${f.note}` : ""),
       problems(v, true),
       mine && v.state !== "rejected" ? confirmButton(t("delete"), t("confirm_delete"), () => remove(v.id)) : null);
   }
@@ -186,11 +212,17 @@ export function mount(root, ctx) {
   async function refresh() {
     const views = await list(["supply", "request"]);
     supplies = views.filter((v) => v.kind === "supply");
-    const rows = stockAt(supplies, site);
-    stock.replaceChildren(rows.length
-      ? h("table", { class: "stock" }, h("tbody", null, rows.map((r) =>
-        h("tr", null, h("th", { scope: "row" }, itemLabel(r.item)), h("td", null, fmtNumber(r.quantity), " ", unitLabel(r.unit))))))
-      : h("p", { class: "muted" }, t("no_stock")));
+    const rows = site ? stockAt(supplies, site, now()) : [];
+    const left = (/** @type {number|null} */ d) => (d === null ? t("no_use") : t("about_days", { n: fmtNumber(d, d < 10 ? 1 : 0) }));
+    stock.replaceChildren(...(rows.length
+      ? [h("table", { class: "stock" },
+        h("thead", null, h("tr", null, h("th", { scope: "col" }, t("item")), h("th", { scope: "col" }, t("stock")), h("th", { scope: "col" }, t("days_left")))),
+        h("tbody", null, rows.map((r) => h("tr", { "data-test": "stock-row", "data-item": r.item, "data-days": r.days === null ? "" : r.days.toFixed(2) },
+          h("th", { scope: "row" }, itemLabel(r.item)),
+          h("td", null, fmtNumber(r.quantity), " ", unitLabel(r.unit)),
+          h("td", { class: r.days !== null && r.days < LOW_DAYS ? "low" : "" }, left(r.days)))))),
+      h("p", { class: "muted small" }, t("stock_note"))]
+      : [h("p", { class: "muted" }, t("no_stock"))]));
     const recent = (/** @type {View[]} */ l) => l.sort((a, b) => b.fields.at - a.fields.at).slice(0, 30);
     moves.replaceChildren(...recent(supplies).map(moveItem));
     requests.replaceChildren(...recent(views.filter((v) => v.kind === "request")).map(requestItem));

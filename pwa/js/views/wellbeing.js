@@ -3,7 +3,7 @@
 import { fmtDateTime, fmtNumber, t } from "../i18n.js";
 import { list, save } from "../outbox.js";
 import { now } from "../sync.js";
-import { announce, badge, choices, field, fill, h, problems, radioValue, section } from "../ui.js";
+import { announce, badge, choices, field, fill, h, noSite, problems, radioValue, section } from "../ui.js";
 
 /** @typedef {import("../outbox.js").View} View */
 
@@ -32,9 +32,9 @@ export function checkinForm(initial, onSave) {
     form.reset();
   } },
     h("h2", null, t("wellbeing_title")),
-    choices("fatigue", `${t("fatigue")}（${t("fatigue_hint")}）`, SCALE, initial.fatigue ? String(initial.fatigue) : null, { class: "choices scale", "data-test": "checkin-fatigue" }),
+    choices("fatigue", t("fatigue") + t("paren", { x: t("fatigue_hint") }), SCALE, initial.fatigue ? String(initial.fatigue) : null, { class: "choices scale", "data-test": "checkin-fatigue" }),
     field(t("sleep"), sleep),
-    choices("mood", `${t("mood")}（${t("mood_hint")}）`, SCALE, initial.mood ? String(initial.mood) : null, { class: "choices scale", "data-test": "checkin-mood" }),
+    choices("mood", t("mood") + t("paren", { x: t("mood_hint") }), SCALE, initial.mood ? String(initial.mood) : null, { class: "choices scale", "data-test": "checkin-mood" }),
     choices("ate", t("ate"), yesNo(), yn(initial.ate)),
     choices("rested", t("rested"), yesNo(), yn(initial.rested)),
     h("label", { class: "check" }, talk, h("span", null, t("talk"))),
@@ -66,21 +66,22 @@ export function injuryForm(initial, onSave) {
 /** @param {HTMLElement} root @param {import("../app.js").Ctx} ctx */
 export function mount(root, ctx) {
   const history = h("ul", { class: "list", "data-test": "checkin-list" });
+  const site = ctx.me.site?.id;
   const record = async (/** @type {Record<string, any>} */ f) => {
-    await save("checkin", null, { site: ctx.me.site.id, at: now(), ...f });
+    await save("checkin", null, { site, at: now(), ...f });
     announce(t("saved"));
   };
   fill(root, 
     h("h1", null, t("nav_wellbeing")),
-    checkinForm({}, record),
-    injuryForm({}, record),
+    site ? checkinForm({}, record) : noSite(),
+    site ? injuryForm({}, record) : null,
     section(t("history"), history));
 
   /** @param {View} v @param {View[]} followups */
   function item(v, followups) {
     const f = v.fields;
     const dash = (/** @type {any} */ x) => (x === undefined || x === null ? "—" : fmtNumber(x));
-    const title = f.type === "injury" ? `${t("injury_title")}：${t(f.injury_kind === "exposure" ? "ik_exposure" : "ik_injury")}` : t("wellbeing_title");
+    const title = f.type === "injury" ? `${t("injury_title")}${t("colon")}${t(f.injury_kind === "exposure" ? "ik_exposure" : "ik_injury")}` : t("wellbeing_title");
     return h("li", { class: `item${f.type === "injury" ? " injury" : ""}`, "data-test": "checkin-item", "data-entry-id": v.id, "data-state": v.state },
       h("div", { class: "row" }, h("strong", null, title), badge(v)),
       h("p", { class: "muted" }, fmtDateTime(f.at)),
@@ -91,7 +92,7 @@ export function mount(root, ctx) {
       followups.map((u) => h("div", { class: "followup", "data-test": "followup" },
         h("p", null, h("strong", null, t("followup")), " ", h("span", { class: "muted" }, fmtDateTime(u.fields.at))),
         h("p", null, u.fields.note),
-        u.fields.next_step ? h("p", null, `${t("next_step")}：${u.fields.next_step}`) : null)));
+        u.fields.next_step ? h("p", null, `${t("next_step")}${t("colon")}${u.fields.next_step}`) : null)));
   }
 
   async function refresh() {

@@ -1,0 +1,273 @@
+"""Steps the phone tests share (this module holds no tests).
+
+The server process and its database last the whole session, so each test enrols a worker of its
+own at a site of its own (`new_worker`): what other tests pulled, approved or stocked is not
+there to surprise it.
+
+A phone is a Playwright page in its own browser context (`new_phone` in conftest.py). The app
+tells its state through data-test hooks: the status line (`sync-status`) carries `data-phase`,
+`data-pending` and `data-rejected`; each listed entry carries `data-entry-id` and `data-state`
+(local, synced, rejected, conflict).
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page, Request, Route
+
+from sync.client import HttpTransport, sync
+from sync.protocol import Entry
+from sync.replica import Replica
+from tests.support.aio import run
+from tests.support.server_process import ServerProcess
+
+STATUS = "[data-test=sync-status]"
+
+
+def open_app(page: Page, url: str = "/") -> None:
+    page.goto(url)
+    page.evaluate("window.nuanxin.ready")
+
+
+_addresses = itertools.count()
+
+
+def own_address(page: Page) -> None:
+    """Give this phone an address of its own, as a real phone has.
+
+    The server allows 10 enrolments a minute per client address, and every phone of the test
+    session comes from 127.0.0.1; uvicorn takes the client address from X-Forwarded-For when
+    the request comes from 127.0.0.1 (its default `forwarded_allow_ips`).
+    """
+    n = next(_addresses)
+    address = f"198.51.{100 + n // 250}.{n % 250 + 1}"  # from TEST-NET-2 (RFC 5737) on
+    page.context.route(
+        "**/api/enrol",
+        lambda route: route.continue_(headers={**route.request.headers, "x-forwarded-for": address}),
+    )
+
+
+def enrol(page: Page, server: ServerProcess, person: str, url: str = "/") -> None:
+    """Open the app (at `url`), spend a fresh code, and wait for the first sync to finish."""
+    own_address(page)
+    open_app(page, url)
+    page.fill("[data-test=enrol-code]", issue_code(server, person))
+    page.click("[data-test=enrol-submit]")
+    page.wait_for_selector("[data-test=shift-list]")
+    wait_synced(page)
+
+
+def wait_controlled(page: Page) -> None:
+    """The service worker is active and controls the page (it claims clients on activation)."""
+    page.wait_for_function("() => navigator.serviceWorker.controller?.state === 'activated'")
+
+
+def ready_phone(
+    new_phone: Callable[..., Page], server: ServerProcess, person: str, url: str = "/", **options: Any
+) -> Page:
+    """A phone enrolled as `person`, synced, its service worker in control: ready to go offline."""
+    page = new_phone(**options)
+    enrol(page, server, person, url)
+    wait_controlled(page)
+    return page
+
+
+def wait_status(page: Page, **want: str | int) -> None:
+    """Wait until the status line's data attributes (phase, pending, rejected) say so."""
+    page.wait_for_function(
+        """([sel, want]) => {
+          const el = document.querySelector(sel);
+          return Boolean(el) && Object.entries(want).every(([k, v]) => el.dataset[k] === v);
+        }""",
+        arg=[STATUS, {k: str(v) for k, v in want.items()}],
+    )
+
+
+def wait_pending(page: Page, pending: int, rejected: int = 0) -> None:
+    wait_status(page, pending=pending, rejected=rejected)
+
+
+def wait_synced(page: Page) -> None:
+    """Nothing waits in the outbox and the last sync went through."""
+    wait_status(page, phase="idle", pending=0)
+
+
+def go_offline(page: Page) -> None:
+    page.context.set_offline(True)
+    page.wait_for_function("() => !navigator.onLine")
+
+
+def reload_offline(page: Page) -> None:
+    """Reload with no network: the page must come from the service worker."""
+    response = page.reload()
+    assert response is not None and response.from_service_worker, "the app did not open offline"
+    page.evaluate("window.nuanxin.ready")
+
+
+def go_online_and_sync(page: Page) -> None:
+    page.context.set_offline(False)
+    wait_synced(page)
+
+
+def item_state(page: Page, test_id: str, entry_id: str) -> str:
+    return page.get_attribute(f"[data-test={test_id}][data-entry-id='{entry_id}']", "data-state") or ""
+
+
+def wait_item_state(page: Page, test_id: str, entry_id: str, state: str) -> None:
+    page.wait_for_selector(f"[data-test={test_id}][data-entry-id='{entry_id}'][data-state={state}]")
+
+
+def outbox(page: Page) -> list[dict]:
+    """The phone's outbox in order, as stored in IndexedDB."""
+    return page.evaluate("async () => (await import('/js/db.js')).outboxInOrder()")
+
+
+def local_entries(page: Page) -> list[dict]:
+    return page.evaluate("async () => (await import('/js/db.js')).getAll('entries')")
+
+
+def visible_ids(page: Page, test_id: str, count: int | None = None) -> list[str]:
+    """Entry ids of the listed items (`data-test=test_id`); with `count`, once that many are shown."""
+    selector = f"[data-test={test_id}][data-entry-id]"
+    if count is not None:
+        page.wait_for_function(
+            "([sel, n]) => document.querySelectorAll(sel).length === n", arg=[selector, count]
+        )
+    return page.eval_on_selector_all(selector, "els => els.map(e => e.dataset.entryId)")
+
+
+def site_of(page: Page) -> str:
+    return page.evaluate("async () => (await (await import('/js/db.js')).getMeta('site')).id")
+
+
+def save(page: Page, kind: str, fields: dict, entry: str | None = None) -> str:
+    """Record an edit through the app's own save (as the screens do); the entry id."""
+    return page.evaluate("([k, e, f]) => window.nuanxin.save(k, e, f)", [kind, entry, fields])
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+# -- the server side --------------------------------------------------------------------------
+
+
+def server_entries(server: ServerProcess, person: str) -> dict[str, Entry]:
+    """What the server holds for `person`, pulled by a second phone of theirs (the Python client)."""
+    device, token = enrol_in_database(server, person)
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        replica = Replica(device=device)
+        sync(replica, HttpTransport(http, token))
+    return replica.entries
+
+
+def enrol_in_database(server: ServerProcess, person: str) -> tuple[str, str]:
+    """A code spent by the server's own enrolment service (not POST /api/enrol, which is rate
+    limited per address): the new device's id and token."""
+    from server.services.enrolment import enrol
+    from server.services.enrolment import issue_code as issue
+
+    async def spend(session: Any) -> tuple[str, str]:
+        code = await issue(session, person, datetime.now(UTC))
+        device, token, _, _ = await enrol(session, code, datetime.now(UTC))
+        return device.id, token
+
+    return _run(spend, server.database_url)
+
+
+def capture_sync_bodies(page: Page) -> list[dict]:
+    """Every POST /api/sync body the page sends from now on, decoded (gzipped or not)."""
+    bodies: list[dict] = []
+
+    def handle(route: Route, request: Request) -> None:
+        raw = request.post_data_buffer or b""
+        if (request.headers.get("content-encoding") or "") == "gzip":
+            raw = gzip.decompress(raw)
+        bodies.append(json.loads(raw))
+        route.continue_()
+
+    page.context.route("**/api/sync", handle)
+    return bodies
+
+
+def _run(coro_fn: Callable[..., Any], database_url: str, *args: Any) -> Any:
+    from server import db
+
+    async def main() -> Any:
+        engine = db.create_engine(database_url)
+        try:
+            async with db.session_maker(engine).begin() as session:
+                return await coro_fn(session, *args)
+        finally:
+            await engine.dispose()
+
+    return run(main())
+
+
+def new_worker(server: ServerProcess, name: str = "张伟", site: str | None = "东风村") -> str:
+    """A worker of the demo township at a new site named `site` (none if None); the person id."""
+    from server.demo import TOWNSHIP
+    from server.models import Person, Site
+
+    suffix = uuid.uuid4().hex[:10]
+    person, site_id = f"w{suffix}", f"s{suffix}" if site else None
+
+    async def write(session: Any) -> None:
+        if site_id:
+            session.add(Site(id=site_id, name=site, township=TOWNSHIP))
+            await session.flush()
+        session.add(Person(id=person, name=name, role="worker", site_id=site_id, township=TOWNSHIP))
+
+    _run(write, server.database_url)
+    return person
+
+
+def issue_code(server: ServerProcess, person: str) -> str:
+    """`server.issue_code` without starting a process for it (a second faster)."""
+    from server.services.enrolment import issue_code as service
+
+    return _run(lambda session: service(session, person, datetime.now(UTC)), server.database_url)
+
+
+def add_followup(server: ServerProcess, checkin_id: str, note: str, next_step: str = "") -> str:
+    """A care follow-up written as the care staff member 陈静 (demo data) would on the dashboard.
+
+    The dashboard's development sign-in is an administrator, who may not write follow-ups, so
+    this calls the server's own service against the server's database file.
+    """
+    from server.demo import TOWNSHIP
+    from server.policy import Principal
+    from server.services.server_clock import ServerClock
+    from server.services.wellbeing import add_followup as service
+
+    care = Principal(person_id="chenjing", name="陈静", role="care", site_id=None, township=TOWNSHIP)
+
+    async def write(session: Any) -> str:
+        entry = await service(session, care, checkin_id, note, next_step, ServerClock(), now_ms())
+        return entry.id
+
+    return _run(write, server.database_url)
+
+
+def approve_shift(server: ServerProcess, entry_id: str) -> None:
+    """Township staff (王芳, demo data) approve a shift for the subsidy sheet."""
+    from server.demo import TOWNSHIP
+    from server.policy import Principal
+    from server.services.server_clock import ServerClock
+    from server.services.staff_service import approve_shift as service
+
+    staff = Principal(person_id="wangfang", name="王芳", role="staff", site_id=None, township=TOWNSHIP)
+
+    async def write(session: Any) -> None:
+        await service(session, staff, entry_id, "approved", "", ServerClock(), now_ms())
+
+    _run(write, server.database_url)

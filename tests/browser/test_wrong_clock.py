@@ -1,0 +1,143 @@
+"""A phone whose clock jumped to 2000 after enrolment records a shift offline; the server puts it on
+today's date and flags it (docs/sync-protocol.md §7 K3)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from sync.client import HttpTransport, enrol as enrol_device
+from tests.support.server_process import ServerProcess
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PHONE_NOW = int(datetime(2000, 1, 1, 10, 0, tzinfo=SHANGHAI).timestamp() * 1000)
+DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1, "is_mobile": False,
+           "has_touch": False}
+
+# Runs before the app's scripts in every new document of the context: from then on the phone's
+# clock reads 2000-01-01 10:00 (Shanghai) and runs on at the normal rate.
+WRONG_CLOCK = """(() => {
+  const RealDate = Date;
+  const skew = %d - RealDate.now();
+  function PhoneDate(...args) {
+    if (!new.target) return new RealDate(RealDate.now() + skew).toString();
+    return args.length ? new RealDate(...args) : new RealDate(RealDate.now() + skew);
+  }
+  PhoneDate.prototype = RealDate.prototype;
+  PhoneDate.now = () => RealDate.now() + skew;
+  PhoneDate.parse = RealDate.parse;
+  PhoneDate.UTC = RealDate.UTC;
+  globalThis.Date = PhoneDate;
+})();""" % PHONE_NOW
+
+WAIT_ACTIVATED = """async () => {
+  const worker = (await navigator.serviceWorker.ready).active;
+  if (worker.state !== "activated") {
+    await new Promise((done) => worker.addEventListener("statechange", () => {
+      if (worker.state === "activated") done();
+    }));
+  }
+  return worker.state;
+}"""
+
+
+def off_duty(page: Page) -> None:
+    """The session's server and person are shared with other tests: end any shift they left
+    open (the phone would show it as on duty), so this phone shows the start form."""
+    page.evaluate("nuanxin.syncNow()")
+    while page.locator("[data-test=shift-end]").count():
+        page.locator("[data-test=shift-end]").click()
+        page.evaluate("nuanxin.syncNow()")
+    expect(page.locator("[data-test=shift-start]")).to_be_visible()
+    expect(page.locator("[data-test=sync-status]")).to_have_attribute("data-pending", "0")
+
+
+def enrol(page: Page, code: str) -> None:
+    page.goto("/")
+    page.locator("[data-test=enrol-code]").fill(code)
+    page.locator("[data-test=enrol-submit]").click()
+    expect(page.locator("[data-test=sync-status]")).to_be_visible()
+    off_duty(page)
+
+
+def phone_day(moment: datetime) -> str:
+    """How the phone writes a date (zh-CN, month "short")."""
+    return f"{moment.month}月{moment.day}日"
+
+
+def pull_entry(server: ServerProcess, entry_id: str) -> dict:
+    """The entry as the server holds it, pulled by a new device of the same person."""
+    token = enrol_device(server.url, server.issue_code("zhangwei"))["token"]
+    with httpx.Client(base_url=server.url) as client:
+        transport = HttpTransport(client, token)
+        cursor, found = "0", None
+        while True:
+            answer = transport({"protocol": 1, "app": "test", "device_time": int(time.time() * 1000),
+                                "cursor": cursor, "limit": 200, "changes": []})
+            found = next((e for e in answer.entries if e.id == entry_id), found)
+            cursor = answer.cursor
+            if not answer.more:
+                break
+    assert found is not None, "the shift is not on the server"
+    return {"fields": found.fields, "flags": found.flags, "stamps": found.stamps}
+
+
+def test_a_phone_whose_clock_jumped_back_to_2000(
+    new_phone: Callable[..., Page], server: ServerProcess
+) -> None:
+    # Enrolled while its clock was right (enrolment measures the phone's offset) ...
+    page = new_phone()
+    enrol(page, server.issue_code("zhangwei"))
+    assert page.evaluate(WAIT_ACTIVATED) == "activated"  # the app shell is cached
+
+    # ... then, offline, the clock jumps back to 2000 and the app is opened again.
+    page.context.set_offline(True)
+    page.context.add_init_script(WRONG_CLOCK)
+    response = page.reload()
+    assert response is not None and response.from_service_worker
+    assert page.evaluate("[new Date().getFullYear(), new Date(Date.now()).getFullYear()]") == [2000, 2000]
+
+    post = f"桥头 {uuid.uuid4().hex[:6]}"
+    before = time.time()
+    page.locator("[data-test=shift-post]").fill(post)
+    page.locator("[data-test=shift-start]").click()
+    page.locator("[data-test=shift-end]").click()
+    shift = page.locator("[data-test=shift-item]", has_text=post)
+    expect(shift).to_have_attribute("data-state", "local")
+    expect(shift).to_contain_text("1月1日")  # the phone's own idea of the day, before the server's
+    after = time.time()
+    entry_id = shift.get_attribute("data-entry-id")
+    assert entry_id
+    today = {phone_day(datetime.fromtimestamp(t, SHANGHAI)) for t in (before, after)}
+    iso_today = {datetime.fromtimestamp(t, SHANGHAI).strftime("%Y-%m-%d") for t in (before, after)}
+
+    # Online: it syncs by itself.
+    page.context.set_offline(False)
+    shift = page.locator(f'[data-test=shift-item][data-entry-id="{entry_id}"]')
+    expect(shift).to_have_attribute("data-state", "synced")
+
+    # The server put it on today's date, at about the time it really started, and flagged it.
+    held = pull_entry(server, entry_id)
+    assert "clock_corrected" in held["flags"]
+    start, end = held["fields"]["start"], held["fields"]["end"]
+    assert before * 1000 - 2000 <= start <= end <= after * 1000 + 2000, (start, end, before, after)
+    assert all(int(stamp[:13]) <= time.time() * 1000 for stamp in held["stamps"].values()), held["stamps"]
+    desk = new_phone(**DESKTOP)
+    desk.goto("/township/")
+    row = desk.locator(f'section.site[data-site=dongfeng] tr[data-entry-id="{entry_id}"]')
+    expect(row).to_contain_text(post)
+    expect(row.locator(".flag")).to_have_text("时间已校正")
+    start_cell = row.locator("td").nth(3).text_content() or ""
+    assert start_cell[:10] in iso_today, start_cell
+    expect(row).not_to_contain_text("2000-")
+
+    # The phone shows it on the right day, with a word that its clock was off.
+    expect(shift).not_to_contain_text("1月1日")
+    assert any(day in (shift.text_content() or "") for day in today), (shift.text_content(), today)
+    expect(shift).to_contain_text("手机时间不准，已按服务器时间校正")
