@@ -91,6 +91,9 @@ class SyncResponse(Struct):
 
 class Enrolment(Struct, forbid_unknown_fields=True):
     code: Annotated[str, Meta(min_length=4, max_length=32)]
+    # A phone still holding someone's unsynced changes names them: a code for anyone else is
+    # refused (409) without being spent, so those changes are never sent as another person's.
+    expect_person: Annotated[str, Meta(max_length=64)] | None = None
 
 
 class Problem(Struct, omit_defaults=True):

@@ -183,6 +183,7 @@ const ready = (async () => {
   $("sync-now").addEventListener("click", () => sync.syncNow());
   for (const type of ["data", "local-edit"]) bus.addEventListener(type, refreshSoon);
   bus.addEventListener("install", () => { renderInstall(); refreshSoon(); });
+  bus.addEventListener("me", async () => { await loadMe(); ctx.rerender(); });
   bus.addEventListener("status", () => renderStatus());
   for (const type of ["online", "offline"]) addEventListener(type, () => renderStatus());
   setInterval(renderStatus, 30000);

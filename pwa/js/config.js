@@ -34,8 +34,12 @@ export async function fetchConfig(token) {
     const res = await fetch("/api/config", { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
     if (!res.ok) return;
     const c = await res.json();
-    await setMetas({ config: c });
+    // The person's site now: set by staff after enrolment, or changed when they moved.
+    const site = await getMeta("site");
+    const moved = c.site !== undefined && c.site?.id !== site?.id;
+    await setMetas(moved ? { config: c, site: c.site } : { config: c });
     apply(c);
+    if (moved) notify("me", c.site);
     notify("data", {});
   } catch { /* offline or a bad answer: the kept settings stand */ }
 }

@@ -65,6 +65,7 @@ const WORDS = {
   enrol_busy: ["尝试次数过多，请稍后再试", "Too many tries; please wait a moment"],
   no_site: ["您还没有分配站点，暂时不能记录值班、物资和打卡。请联系镇街为您分配站点。", "You have no site yet, so shifts, supplies and check-ins cannot be recorded here. Please ask your township to assign you a site."],
   other_person: ["这个激活码属于{new}。本机还有 {n} 条{old}的记录没有同步，不能换人激活，以免这些记录算到别人名下。请先用{old}的账号同步，或导出数据，再向镇街索取新的激活码。", "This code is for {new}. This phone still holds {n} unsynced entries of {old}; they must not be sent as someone else's. Sync them first as {old}, or export them, then ask your township for a new code."],
+  someone_else: ["另一个人", "someone else"],
   pending_of: ["本机还有 {n} 条{name}的记录没有同步。换人激活前，请先同步或导出。", "This phone still holds {n} unsynced entries of {name}. Sync or export them before someone else activates it."],
   need_network: ["没有网络，请联网后再试", "No connection; try again when online"],
   // shifts

@@ -18,6 +18,7 @@ class SiteOut(Struct):
 
 
 class PhoneConfig(Struct):
+    site: SiteOut | None  # the person's site now: a phone enrolled before one was set learns it here
     items: tuple[Item, ...]
     rest: RestRules
     rates: Rates
@@ -32,8 +33,10 @@ class ConfigController(Controller):
     async def config(self, who: DeviceDep, maker: MakerDep) -> PhoneConfig:
         async with maker() as session:
             deployment: Deployment = await load(session)
-            sites = await session.scalars(select(Site).where(Site.township == who.township).order_by(Site.id))
+            sites = list(await session.scalars(select(Site).where(Site.township == who.township).order_by(Site.id)))
+            own = next((s for s in sites if s.id == who.site_id), None)
             return PhoneConfig(
+                site=SiteOut(own.id, own.name) if own else None,
                 items=deployment.items,
                 rest=deployment.rest,
                 rates=deployment.rates,

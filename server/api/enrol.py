@@ -11,7 +11,7 @@ from msgspec import Struct
 from server.deps import MakerDep, now_ms
 from server.errors import ApiError
 from server.ratelimit import client_key
-from server.services.enrolment import EnrolmentError, enrol
+from server.services.enrolment import EnrolmentError, OtherPersonError, enrol
 from sync.protocol import Enrolment
 
 
@@ -42,7 +42,11 @@ class EnrolController(Controller):
         request.app.state.enrol_limiter.check(client_key(request))
         try:
             async with maker.begin() as session:
-                device, token, person, site = await enrol(session, data.code, datetime.now(UTC))
+                device, token, person, site = await enrol(
+                    session, data.code, datetime.now(UTC), data.expect_person
+                )
+        except OtherPersonError as err:
+            raise ApiError(409, str(err), "code", error="other_person") from None
         except EnrolmentError as err:
             raise ApiError(400, str(err), "code") from None
         return Enrolled(

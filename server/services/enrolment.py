@@ -40,13 +40,23 @@ class EnrolmentError(Exception):
     pass
 
 
-async def enrol(session: AsyncSession, code: str, now: datetime) -> tuple[Device, str, Person, Site | None]:
+class OtherPersonError(EnrolmentError):
+    def __init__(self, name: str):
+        super().__init__(f"this code is for {name}; sync or export this phone's waiting entries first")
+        self.name = name
+
+
+async def enrol(
+    session: AsyncSession, code: str, now: datetime, expect_person: str | None = None
+) -> tuple[Device, str, Person, Site | None]:
     """Spend a code on a new device; return the device and its token (shown only this once)."""
     found = await session.get(EnrolCode, digest(normalise_code(code)), with_for_update=True)
     if found is None or found.used_at is not None or _aware(found.expires_at) < now:
         raise EnrolmentError("this code is unknown, used or expired; ask your township for a new one")
-    found.used_at = now
     person = await session.get(Person, found.person_id)
+    if expect_person is not None and person.id != expect_person:
+        raise OtherPersonError(person.name)  # the code stays unspent
+    found.used_at = now
     token = secrets.token_urlsafe(32)
     device = Device(
         id="".join(secrets.choice(DEVICE_ALPHABET) for _ in range(10)),

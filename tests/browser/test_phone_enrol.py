@@ -7,10 +7,12 @@ from collections.abc import Callable
 from playwright.sync_api import Page
 
 from tests.browser.test_phone_support import (
+    assign_site,
     issue_code,
     new_worker,
     now_ms,
     open_app,
+    own_address,
     outbox,
     ready_phone,
     save,
@@ -44,6 +46,21 @@ def test_a_person_with_no_site_is_told_so_and_offered_no_forms(
     page.wait_for_url("**/#/shifts")
 
 
+def test_a_site_assigned_after_enrolment_reaches_the_phone(
+    new_phone: Callable[..., Page], server: ServerProcess
+) -> None:
+    person = new_worker(server, site=None)
+    page = ready_phone(new_phone, server, person)
+    assert page.locator("main [data-test=no-site]").count() == 1
+
+    assign_site(server, person, "dongfeng")
+    page.reload()
+    page.evaluate("window.nuanxin.ready")
+
+    page.wait_for_selector("[data-test=shift-start]")
+    assert page.evaluate("async () => (await import('/js/db.js')).getMeta('site')") == {"id": "dongfeng", "name": "东风村"}
+
+
 def test_someone_else_cannot_enrol_while_changes_wait(
     new_phone: Callable[..., Page], server: ServerProcess
 ) -> None:
@@ -64,11 +81,12 @@ def test_someone_else_cannot_enrol_while_changes_wait(
         == "本机还有 1 条张伟的记录没有同步。换人激活前，请先同步或导出。"
     )
     assert page.is_visible("[data-test=enrol-export]")
-    page.fill("[data-test=enrol-code]", issue_code(server, second))
+    seconds_code = issue_code(server, second)
+    page.fill("[data-test=enrol-code]", seconds_code)
     page.click("[data-test=enrol-submit]")
     page.wait_for_selector("[data-test=enrol-error]:not(:empty)")
     assert page.text_content("[data-test=enrol-error]") == (
-        "这个激活码属于李娜。本机还有 1 条张伟的记录没有同步，不能换人激活，以免这些记录算到别人名下。"
+        "这个激活码属于另一个人。本机还有 1 条张伟的记录没有同步，不能换人激活，以免这些记录算到别人名下。"
         "请先用张伟的账号同步，或导出数据，再向镇街索取新的激活码。"
     )
     after = page.evaluate("async () => (await import('/js/db.js')).getMetas(['token', 'person', 'device'])")
@@ -84,3 +102,10 @@ def test_someone_else_cannot_enrol_while_changes_wait(
     wait_synced(page)
     assert entry in server_entries(server, first)
     assert entry not in server_entries(server, second)
+    # The refused code was not spent: its owner can still use it on their own phone.
+    own = new_phone()
+    own_address(own)
+    open_app(own, "/")
+    own.fill("[data-test=enrol-code]", seconds_code)
+    own.click("[data-test=enrol-submit]")
+    own.wait_for_selector("[data-test=shift-list]")

@@ -29,6 +29,7 @@ from sync.protocol import Entry
 from sync.replica import Replica
 from tests.support.aio import run
 from tests.support.server_process import ServerProcess
+from tests.support.world import in_session
 
 STATUS = "[data-test=sync-status]"
 
@@ -200,17 +201,7 @@ def capture_sync_bodies(page: Page) -> list[dict]:
 
 
 def _run(coro_fn: Callable[..., Any], database_url: str, *args: Any) -> Any:
-    from server import db
-
-    async def main() -> Any:
-        engine = db.create_engine(database_url)
-        try:
-            async with db.session_maker(engine).begin() as session:
-                return await coro_fn(session, *args)
-        finally:
-            await engine.dispose()
-
-    return run(main())
+    return run(in_session(database_url, lambda session: coro_fn(session, *args)))
 
 
 def new_worker(server: ServerProcess, name: str = "张伟", site: str | None = "东风村") -> str:
@@ -271,3 +262,13 @@ def approve_shift(server: ServerProcess, entry_id: str) -> None:
         await service(session, staff, entry_id, "approved", "", ServerClock(), now_ms())
 
     _run(write, server.database_url)
+
+
+def assign_site(server: ServerProcess, person: str, site: str) -> None:
+    """Staff give a person a site (as the people page does for a move)."""
+    from sqlalchemy import update
+
+    from server.models import Person
+
+    _run(lambda session: session.execute(update(Person).where(Person.id == person).values(site_id=site)),
+         server.database_url)

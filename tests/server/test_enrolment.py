@@ -107,3 +107,21 @@ def test_a_worker_moved_to_another_site_gets_the_new_sites_ledger(world: World) 
 
     # His own entries stay his; the old site's ledger goes, the new site's comes.
     assert set(mover.replica.entries) == {"own", "new-site"}
+
+
+def test_a_code_for_someone_else_is_refused_unspent_when_the_phone_expects_its_person(world: World) -> None:
+    code = world.code("lina")
+
+    refused = world.client.post("/api/enrol", json={"code": code, "expect_person": "zhangwei"})
+    accepted = world.client.post("/api/enrol", json={"code": code, "expect_person": "lina"})
+
+    assert refused.status_code == 409
+    assert refused.json()["error"] == "other_person"
+    assert accepted.status_code == 201
+
+
+def test_the_phone_config_tells_the_persons_site_now(world: World) -> None:
+    phone = world.phone("zhangwei")
+    headers = {"authorization": f"Bearer {phone.transport.token}"}
+
+    assert world.client.get("/api/config", headers=headers).json()["site"] == {"id": "dongfeng", "name": "东风村"}

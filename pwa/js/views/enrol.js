@@ -17,16 +17,21 @@ const outboxSize = () => tx(["outbox"], "readonly", (s) => req(s.outbox.count())
  * @param {string} code
  */
 export async function enrol(code) {
+  const old = await getMetas(["clock", "person"]);
+  const waiting = old.person?.id ? await outboxSize() : 0;
+  // §9: while changes wait, the server refuses (unspent) a code for anyone else.
+  const expect_person = waiting ? old.person.id : undefined;
   const sent = Date.now();
   const res = await fetch("/api/enrol", {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code }), cache: "no-store",
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code, expect_person }),
+    cache: "no-store",
   });
   const body = await res.json().catch(() => null);
+  if (res.status === 409) {
+    throw Object.assign(new Error("other person"), { other: { n: waiting, old: old.person.name, new: t("someone_else") } });
+  }
   if (!res.ok || !body?.token) throw Object.assign(new Error("enrol"), { status: res.status, body });
-  const old = await getMetas(["clock", "person"]);
   const other = old.person?.id && old.person.id !== body.person?.id;
-  const waiting = other ? await outboxSize() : 0;
-  if (waiting) throw Object.assign(new Error("other person"), { other: { n: waiting, old: old.person.name, new: body.person?.name } });
   const offset = Math.round(body.server_time - (sent + Date.now()) / 2);
   // Another person on this phone must not see what was pulled for the last one (it is
   // pulled again from the server).
