@@ -127,7 +127,8 @@ class Replica:
     def receive(self, answer: SyncResponse, now: int) -> None:
         done = set()
         for result in answer.results:
-            if result.status == "rejected":
+            # A duplicate of a refused change is still refused (its first answer was lost).
+            if result.status == "rejected" or result.first == "rejected":
                 self.rejected[result.id] = result
             else:
                 done.add(result.id)

@@ -136,7 +136,15 @@ class Push:
 
     async def _stocktake_conflict(self, entry_id: str, fields: dict[str, Any], stamp: str) -> dict:
         """M6: two stocktakes of one item at one site, neither knowing the other."""
-        latest = await self.session.scalar(
+        latest = next(
+            (  # counts earlier in this batch are the latest: their seq is only given at the end
+                row for row in reversed(self.touched.values())
+                if row.kind == "supply" and not row.deleted and row.id != entry_id
+                and row.fields.get("movement") == "stocktake"
+                and row.site_id == fields["site"] and row.fields.get("item") == fields["item"]
+            ),
+            None,
+        ) or await self.session.scalar(
             select(Entry)
             .where(Entry.kind == "supply", Entry.site_id == fields["site"], Entry.deleted.is_(False))
             .where(Entry.fields["item"].as_string() == fields["item"])
