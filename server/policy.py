@@ -91,9 +91,11 @@ def device_write_errors(
 
 
 def visible_to_device(who: Principal) -> ColumnElement[bool]:
-    """Scoped pulls: a phone sees its person's entries and its site's supply ledger."""
+    """Scoped pulls: a phone sees its person's entries and its site's supply ledger, including
+    transfers other sites sent it (they count in its stock)."""
     own = Entry.subject_id == who.person_id
     if who.site_id is None:
         return own
-    return or_(own, and_(Entry.kind.in_(SITE_SHARED_KINDS), Entry.site_id == who.site_id))
+    ours = or_(Entry.site_id == who.site_id, Entry.fields["to_site"].as_string() == who.site_id)
+    return or_(own, and_(Entry.kind.in_(SITE_SHARED_KINDS), ours))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import axe_playwright_python
 from playwright.sync_api import Page
 
-from tests.browser.test_phone_support import (
+from tests.browser.phone_support import (
     add_followup,
     enrol,
     new_worker,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page
 
-from tests.browser.test_phone_support import (
+from tests.browser.phone_support import (
     assign_site,
     issue_code,
     new_worker,

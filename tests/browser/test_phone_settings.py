@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, Route
 
-from tests.browser.test_phone_support import (
+from tests.browser.phone_support import (
     approve_shift,
     enrol,
     go_offline,

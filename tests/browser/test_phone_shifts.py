@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page
 
-from tests.browser.test_phone_support import (
+from tests.browser.phone_support import (
     approve_shift,
     go_offline,
     go_online_and_sync,

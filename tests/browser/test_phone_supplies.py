@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page
 
-from tests.browser.test_phone_support import (
+from tests.browser.phone_support import (
     go_offline,
     go_online_and_sync,
     item_state,

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.test_phone_support import (
+from tests.browser.phone_support import (
     go_offline,
     new_worker,
     outbox,

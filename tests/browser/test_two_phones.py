@@ -9,38 +9,10 @@ from typing import Callable
 
 from playwright.sync_api import Locator, Page, expect
 
+from tests.browser.steps import DESKTOP, enrol, sync
 from tests.support.server_process import ServerProcess
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1, "is_mobile": False,
-           "has_touch": False}
-
-
-def off_duty(page: Page) -> None:
-    """The session's server and person are shared with other tests: end any shift they left
-    open (the phone would show it as on duty), so this phone shows the start form."""
-    page.evaluate("nuanxin.syncNow()")
-    while page.locator("[data-test=shift-end]").count():
-        page.locator("[data-test=shift-end]").click()
-        page.evaluate("nuanxin.syncNow()")
-    expect(page.locator("[data-test=shift-start]")).to_be_visible()
-    expect(page.locator("[data-test=sync-status]")).to_have_attribute("data-pending", "0")
-
-
-def enrol(page: Page, code: str) -> None:
-    page.goto("/")
-    page.locator("[data-test=enrol-code]").fill(code)
-    page.locator("[data-test=enrol-submit]").click()
-    expect(page.locator("[data-test=sync-status]")).to_be_visible()
-    off_duty(page)
-
-
-def sync(page: Page) -> None:
-    page.evaluate("nuanxin.syncNow()")
-    expect(page.locator("[data-test=sync-status]")).to_have_attribute("data-phase", "idle")
-    expect(page.locator("[data-test=sync-status]")).to_have_attribute("data-pending", "0")
-
-
 def item(page: Page, entry_id: str) -> Locator:
     return page.locator(f'[data-test=shift-item][data-entry-id="{entry_id}"]')
 
@@ -56,8 +28,9 @@ def shared_shift(new_phone: Callable[..., Page], server: ServerProcess, post: st
     """Two phones of zhangwei, each enrolled with its own code, both holding one synced shift
     that the first phone recorded."""
     first, second = new_phone(), new_phone()
-    enrol(first, server.issue_code("zhangwei"))
-    enrol(second, server.issue_code("zhangwei"))
+    for page in (first, second):
+        page.goto("/")
+        enrol(page, server.issue_code("zhangwei"))
     first.locator("[data-test=shift-post]").fill(post)
     first.locator("[data-test=shift-start]").click()
     first.locator("[data-test=shift-end]").click()

@@ -12,41 +12,12 @@ import json
 import uuid
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Request, expect
 
 from tests.browser.conftest import PHONE
 from tests.support.chromium import LAUNCH_ARGS, find_chromium
+from tests.browser.steps import WAIT_ACTIVATED, enrol
 from tests.support.server_process import ServerProcess
-
-WAIT_ACTIVATED = """async () => {
-  const reg = await navigator.serviceWorker.ready;
-  const worker = reg.active;
-  if (worker.state !== "activated") {
-    await new Promise((done) => worker.addEventListener("statechange", () => {
-      if (worker.state === "activated") done();
-    }));
-  }
-  return worker.state;
-}"""
-
-
-def off_duty(page: Page) -> None:
-    """The session's server and person are shared with other tests: end any shift they left
-    open (the phone would show it as on duty), so this phone shows the start form."""
-    page.evaluate("nuanxin.syncNow()")
-    while page.locator("[data-test=shift-end]").count():
-        page.locator("[data-test=shift-end]").click()
-        page.evaluate("nuanxin.syncNow()")
-    expect(page.locator("[data-test=shift-start]")).to_be_visible()
-    expect(page.locator("[data-test=sync-status]")).to_have_attribute("data-pending", "0")
-
-
-def enrol(page: Page, code: str) -> None:
-    page.locator("[data-test=enrol-code]").fill(code)
-    page.locator("[data-test=enrol-submit]").click()
-    expect(page.locator("[data-test=sync-status]")).to_be_visible()
-    off_duty(page)
-
 
 def sync_body(request: Request) -> dict:
     raw = request.post_data_buffer or b""

@@ -13,15 +13,11 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from sync.client import HttpTransport, enrol as enrol_device
+from tests.browser.steps import DESKTOP, WAIT_ACTIVATED, enrol
 from tests.support.server_process import ServerProcess
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PHONE_NOW = int(datetime(2000, 1, 1, 10, 0, tzinfo=SHANGHAI).timestamp() * 1000)
-DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1, "is_mobile": False,
-           "has_touch": False}
-
-# Runs before the app's scripts in every new document of the context: from then on the phone's
-# clock reads 2000-01-01 10:00 (Shanghai) and runs on at the normal rate.
 WRONG_CLOCK = """(() => {
   const RealDate = Date;
   const skew = %d - RealDate.now();
@@ -35,36 +31,6 @@ WRONG_CLOCK = """(() => {
   PhoneDate.UTC = RealDate.UTC;
   globalThis.Date = PhoneDate;
 })();""" % PHONE_NOW
-
-WAIT_ACTIVATED = """async () => {
-  const worker = (await navigator.serviceWorker.ready).active;
-  if (worker.state !== "activated") {
-    await new Promise((done) => worker.addEventListener("statechange", () => {
-      if (worker.state === "activated") done();
-    }));
-  }
-  return worker.state;
-}"""
-
-
-def off_duty(page: Page) -> None:
-    """The session's server and person are shared with other tests: end any shift they left
-    open (the phone would show it as on duty), so this phone shows the start form."""
-    page.evaluate("nuanxin.syncNow()")
-    while page.locator("[data-test=shift-end]").count():
-        page.locator("[data-test=shift-end]").click()
-        page.evaluate("nuanxin.syncNow()")
-    expect(page.locator("[data-test=shift-start]")).to_be_visible()
-    expect(page.locator("[data-test=sync-status]")).to_have_attribute("data-pending", "0")
-
-
-def enrol(page: Page, code: str) -> None:
-    page.goto("/")
-    page.locator("[data-test=enrol-code]").fill(code)
-    page.locator("[data-test=enrol-submit]").click()
-    expect(page.locator("[data-test=sync-status]")).to_be_visible()
-    off_duty(page)
-
 
 def phone_day(moment: datetime) -> str:
     """How the phone writes a date (zh-CN, month "short")."""
@@ -93,6 +59,7 @@ def test_a_phone_whose_clock_jumped_back_to_2000(
 ) -> None:
     # Enrolled while its clock was right (enrolment measures the phone's offset) ...
     page = new_phone()
+    page.goto("/")
     enrol(page, server.issue_code("zhangwei"))
     assert page.evaluate(WAIT_ACTIVATED) == "activated"  # the app shell is cached
 

@@ -9,7 +9,6 @@ from sqlalchemy import update
 from server.models import Device, EnrolCode
 from server.services.enrolment import digest
 from sync.client import SyncError, enrol
-from sync.replica import Replica
 from tests.support.world import START, World, shift
 
 
