@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, sync_playwright
 
-from tests.browser.test_phone_support import (
+from tests.browser.phone_support import (
     add_followup,
     approve_shift,
     enrol,
