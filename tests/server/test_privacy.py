@@ -54,3 +54,25 @@ def test_a_worker_sees_their_sites_supply_ledger_but_not_other_sites(world: Worl
     zhang.sync(START)
 
     assert set(zhang.replica.entries) == {"ours"}
+
+
+@pytest.mark.parametrize(("person", "other"), [("zhangwei", "lead1"), ("lead1", "zhangwei")], ids=["worker", "lead"])
+def test_what_each_phone_role_pulls_and_may_push(world: World, person: str, other: str) -> None:
+    """docs/roles.md, Phones: the same rules for a worker and a site lead (lead1, at dongfeng)."""
+    world.account("lead1", "lead")
+    mine, colleague, elsewhere = world.phone(person), world.phone(other), world.phone("lina")
+    movement = {"item": "N95口罩", "unit": "个", "movement": "received", "quantity": 10, "at": START}
+    colleague.replica.put("site-ledger", "supply", {**movement, "site": "dongfeng"}, START)
+    colleague.replica.put("colleague-checkin", "checkin", _checkin("dongfeng", "同事的"), START)
+    elsewhere.replica.put("other-site", "supply", {**movement, "site": "chengnan"}, START)
+    for phone in (colleague, elsewhere):
+        phone.sync(START)
+    mine.replica.put("own", "shift", shift("dongfeng"), START)
+    mine.replica.put("colleague-checkin", "checkin", {"note": "改别人的"}, START)
+    mine.replica.put("approve-myself", "shift", {**shift("dongfeng"), "approval": "approved"}, START)
+
+    answer = mine.transport(mine.replica.request(START))
+
+    assert [r.status for r in answer.results] == ["applied", "rejected", "rejected"]
+    mine.sync(START)
+    assert set(mine.replica.entries) == {"own", "site-ledger"}
