@@ -20,7 +20,7 @@ from server import db
 from server.api.config import ConfigController
 from server.api.enrol import EnrolController
 from server.api.sync import SyncController
-from server.dashboard.views import TownshipController
+from server.dashboard import PAGES
 from server.deps import provide_maker, provide_settings
 from server.errors import EXCEPTION_HANDLERS
 from server.dashboard.filters import make_filters
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SyncController,
             EnrolController,
             ConfigController,
-            TownshipController,
+            *PAGES,
             create_static_files_router(
                 path="/township/static", directories=[HERE / "dashboard" / "static"], name="dashboard-static"
             ),

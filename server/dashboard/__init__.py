@@ -1,1 +1,9 @@
 """The township dashboard: server-rendered pages that work without JavaScript."""
+
+from server.dashboard.account import AccountPages
+from server.dashboard.admin import AdminPages
+from server.dashboard.care import CarePages
+from server.dashboard.conflicts import ConflictPages
+from server.dashboard.shifts import ShiftPages
+
+PAGES = [AccountPages, ShiftPages, ConflictPages, CarePages, AdminPages]

@@ -1,0 +1,73 @@
+"""Signing in and out, and changing one's own password."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.params import URLEncodedBody
+from litestar.response import Redirect, Template
+from msgspec import Struct
+
+from server.dashboard.auth import SESSION_COOKIE
+from server.dashboard.common import TownshipPages, now, page, staff
+from server.deps import MakerDep, SettingsDep
+from server.ratelimit import client_key
+from server.services import accounts
+
+
+class SignIn(Struct):
+    username: str
+    password: str
+
+
+class PasswordChange(Struct):
+    current: str
+    new: str
+
+
+class AccountPages(TownshipPages):
+    # -- signing in and out ------------------------------------------------------------------
+
+    @get("/login", name="township:login")
+    async def login_form(self, request: Request) -> Template:
+        return page(request, "login.html", next=request.query_params.get("next", "/township/"))
+
+    @post("/login", status_code=303)
+    async def login(self, request: Request, data: URLEncodedBody[SignIn], maker: MakerDep, settings: SettingsDep) -> Response:
+        request.app.state.sign_in_limiter.check(client_key(request))
+        async with maker.begin() as session:
+            account = await accounts.sign_in(session, data.username.strip(), data.password, now())
+        if isinstance(account, str):
+            return page(request, "login.html", error=account, next="/township/")
+        target = request.query_params.get("next", "/township/")
+        response = Redirect(target if target.startswith("/township/") else "/township/", status_code=303)
+        response.cookies.append(
+            Cookie(key=SESSION_COOKIE, value=accounts.session_cookie(settings.secret, account, now()),
+                   httponly=True, samesite="lax", secure=settings.production, path="/township",
+                   max_age=int(accounts.SESSION_TTL.total_seconds()))
+        )
+        return response
+
+    @post("/logout", status_code=303, opt={"action": "account.self"})
+    async def logout(self, request: Request, maker: MakerDep) -> Response:
+        who = await staff(request)
+        async with maker.begin() as session:
+            await accounts.sign_out(session, who.person_id)
+        response = Redirect("/township/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/township")
+        return response
+
+    @get("/password", opt={"action": "account.self"})
+    async def password_form(self, request: Request) -> Template:
+        await staff(request)
+        return page(request, "password.html")
+
+    @post("/password", status_code=200, opt={"action": "account.self"})
+    async def password(self, request: Request, data: URLEncodedBody[PasswordChange], maker: MakerDep) -> Template:
+        who = await staff(request)
+        try:
+            async with maker.begin() as session:
+                await accounts.change_password(session, who.person_id, data.current, data.new)
+        except accounts.SignInError as err:
+            return page(request, "password.html", error=str(err))
+        return page(request, "password.html", done=True)

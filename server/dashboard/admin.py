@@ -1,0 +1,96 @@
+"""People and their phones (codes, revocation, moves) and the deployment's settings."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Request, get, post
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+from msgspec import Struct
+
+from server.dashboard.common import TownshipPages, now, page, staff
+from server.deps import MakerDep
+from server.services import deployment, people
+from server.services.enrolment import issue_code
+
+
+class Move(Struct):
+    site: str
+
+
+class SettingsForm(Struct):
+    items: str
+    max_shift_hours: float
+    min_rest_hours: float
+    max_days_without_rest: int
+    day: float
+    night: float
+    on_call: float
+
+
+class AdminPages(TownshipPages):
+    # -- people and phones ----------------------------------------------------------------------
+
+    @get("/people", name="township:people", opt={"action": "people.read"})
+    async def peoplepage(self, request: Request, maker: MakerDep) -> Template:
+        who = await staff(request)
+        async with maker() as session:
+            found = await people.people_in_scope(session, who)
+            sites = await people.sites_in_scope(session, who)
+        return page(request, "people.html", people=found, sites=sites)
+
+    @post("/people/{person_id:str}/code", status_code=200, opt={"action": "people.enrol"})
+    async def new_code(self, request: Request, person_id: FromPath[str], maker: MakerDep) -> Template:
+        who = await staff(request)
+        async with maker.begin() as session:
+            person = await people.person_in_scope(session, who, person_id)
+            if person is None:
+                raise PermissionDeniedException("这个人不在您的管辖范围 / not in your scope")
+            code = await issue_code(session, person.id, now())
+        return page(request, "code.html", person=person, code=code)
+
+    @post("/devices/{device_id:str}/revoke", status_code=303, opt={"action": "people.enrol"})
+    async def revoke(self, request: Request, device_id: FromPath[str], maker: MakerDep) -> Redirect:
+        who = await staff(request)
+        async with maker.begin() as session:
+            if not await people.revoke_device(session, who, device_id, now()):
+                raise PermissionDeniedException("这部手机不在您的管辖范围 / not in your scope")
+        return Redirect("/township/people", status_code=303)
+
+    @post("/people/{person_id:str}/site", status_code=303, opt={"action": "people.manage"})
+    async def move(self, request: Request, person_id: FromPath[str], data: URLEncodedBody[Move], maker: MakerDep) -> Redirect:
+        who = await staff(request)
+        async with maker.begin() as session:
+            if not await people.move_person(session, who, person_id, data.site):
+                raise PermissionDeniedException("不在您的管辖范围 / not in your scope")
+        return Redirect("/township/people", status_code=303)
+    # -- deployment settings --------------------------------------------------------------------
+
+    @get("/settings", name="township:settings", opt={"action": "deployment.manage"})
+    async def settings_form(self, request: Request, maker: MakerDep) -> Template:
+        await staff(request)
+        async with maker() as session:
+            current = await deployment.load(session)
+        return page(request, "settings.html", d=current)
+
+    @post("/settings", status_code=200, opt={"action": "deployment.manage"})
+    async def settings_save(self, request: Request, data: URLEncodedBody[SettingsForm], maker: MakerDep) -> Template:
+        await staff(request)
+        try:
+            chosen = msgspec.convert(
+                {
+                    "items": deployment.parse_items(data.items),
+                    "rest": {"max_shift_hours": data.max_shift_hours, "min_rest_hours": data.min_rest_hours,
+                             "max_days_without_rest": data.max_days_without_rest},
+                    "rates": {"day": data.day, "night": data.night, "on_call": data.on_call},
+                },
+                deployment.Deployment,
+            )
+        except (ValueError, msgspec.ValidationError) as err:
+            async with maker() as session:
+                current = await deployment.load(session)
+            return page(request, "settings.html", d=current, error=str(err))
+        async with maker.begin() as session:
+            await deployment.save(session, chosen)
+        return page(request, "settings.html", d=chosen, saved=True)

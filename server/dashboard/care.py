@@ -1,0 +1,45 @@
+"""Wellbeing: counts for the township, details and follow-ups for care staff only."""
+
+from __future__ import annotations
+
+from litestar import Request, get, post
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+from msgspec import Struct
+
+from server.dashboard.common import TownshipPages, page, staff
+from server.deps import MakerDep, now_ms
+from server.errors import ApiError
+from server.policy import allowed
+from server.services import wellbeing
+from server.services.staff_service import StaffEditError
+
+
+class FollowupForm(Struct):
+    note: str
+    next_step: str = ""
+
+
+class CarePages(TownshipPages):
+    # -- wellbeing ------------------------------------------------------------------------------
+
+    @get("/wellbeing", name="township:wellbeing", opt={"action": "wellbeing.counts"})
+    async def wellbeingpage(self, request: Request, maker: MakerDep) -> Template:
+        who = await staff(request)
+        async with maker() as session:
+            counts = await wellbeing.counts_by_site(session, who)
+            details = await wellbeing.details(session, who) if allowed(who, "wellbeing.details") else None
+        return page(request, "wellbeing.html", counts=counts, details=details)
+
+    @post("/wellbeing/{checkin_id:str}/followup", status_code=303, opt={"action": "followups.write"})
+    async def followup(
+        self, request: Request, checkin_id: FromPath[str], data: URLEncodedBody[FollowupForm], maker: MakerDep
+    ) -> Redirect:
+        who = await staff(request)
+        try:
+            async with maker.begin() as session:
+                await wellbeing.add_followup(session, who, checkin_id, data.note, data.next_step,
+                                             request.app.state.clock, now_ms())
+        except StaffEditError as err:
+            raise ApiError(409, str(err), err.errors[0].field) from None
+        return Redirect("/township/wellbeing", status_code=303)

@@ -1,0 +1,59 @@
+"""What every township page shares: the base controller, its guard and error pages, helpers.
+
+Every route names its action in `opt`; `township_guard` (dashboard/auth.py) checks it once
+against the policy table, for all the controllers built on `TownshipPages`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Controller, Request, Response
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.response import Redirect, Template
+
+from server.dashboard.auth import current_staff, township_guard
+from server.policy import Principal, allowed
+
+
+def page(request: Request, name: str, **context: Any) -> Template:
+    who = request.state.get("staff")
+    return Template(
+        name,
+        context={
+            "who": who,
+            "can": lambda action: allowed(who, action),
+            "dev_access": request.app.state.settings.dev_access,
+            **context,
+        },
+    )
+
+
+async def staff(request: Request) -> Principal:
+    who = await current_staff(request)
+    assert who is not None  # the guard let the request through
+    return who
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _redirect_to_sign_in(request: Request, exc: NotAuthorizedException) -> Response:
+    if request.method == "GET":
+        return Redirect(f"/township/login?next={request.url.path}", status_code=303)
+    return Response({"error": "unauthorised", "reason": exc.detail}, status_code=401)
+
+
+def _forbidden(request: Request, exc: PermissionDeniedException) -> Response:
+    return Template("forbidden.html", status_code=403, context={"who": request.state.get("staff"),
+                    "reason": exc.detail, "dev_access": request.app.state.settings.dev_access,
+                    "can": lambda action: False})
+
+
+class TownshipPages(Controller):
+    path = "/township"
+    guards = [township_guard]
+    include_in_schema = False
+    exception_handlers = {NotAuthorizedException: _redirect_to_sign_in, PermissionDeniedException: _forbidden}

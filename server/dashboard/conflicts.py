@@ -1,0 +1,40 @@
+"""The conflict queue: candidates side by side; staff keep one."""
+
+from __future__ import annotations
+
+from litestar import Request, get, post
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+from msgspec import Struct
+
+from server.dashboard.common import TownshipPages, page, staff
+from server.deps import MakerDep, now_ms
+from server.errors import ApiError
+from server.services.staff_service import StaffEditError, open_conflict_views, resolve_conflict
+
+
+class Resolution(Struct):
+    choice: int
+
+
+class ConflictPages(TownshipPages):
+    # -- conflicts ------------------------------------------------------------------------------
+
+    @get("/conflicts", name="township:conflicts", opt={"action": "conflicts.read"})
+    async def conflicts(self, request: Request, maker: MakerDep) -> Template:
+        who = await staff(request)
+        async with maker() as session:
+            conflicts = await open_conflict_views(session, who)
+        return page(request, "conflicts.html", conflicts=conflicts)
+
+    @post("/conflicts/{conflict_id:int}/resolve", status_code=303, opt={"action": "conflicts.resolve"})
+    async def resolve(
+        self, request: Request, conflict_id: FromPath[int], data: URLEncodedBody[Resolution], maker: MakerDep
+    ) -> Redirect:
+        who = await staff(request)
+        try:
+            async with maker.begin() as session:
+                await resolve_conflict(session, conflict_id, data.choice, who, request.app.state.clock, now_ms())
+        except StaffEditError as err:
+            raise ApiError(409, str(err), err.errors[0].field) from None
+        return Redirect("/township/conflicts", status_code=303)

@@ -1,0 +1,86 @@
+"""Shifts per site, their approval and export, and the monthly subsidy sheet."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+from msgspec import Struct
+
+from server.dashboard.common import TownshipPages, page, staff
+from server.dashboard.filters import make_filters
+from server.deps import MakerDep, SettingsDep, now_ms
+from server.errors import ApiError
+from server.services import deployment, reports, subsidy
+from server.services.staff_service import StaffEditError, approve_shift
+
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+class Approval(Struct):
+    decision: str
+    note: str = ""
+
+
+class ShiftPages(TownshipPages):
+    # -- shifts ---------------------------------------------------------------------------------
+
+    @get("/", name="township:shifts", opt={"action": "shifts.read"})
+    async def shifts(self, request: Request, maker: MakerDep) -> Template:
+        who = await staff(request)
+        async with maker() as session:
+            sites = await reports.shifts_by_site(session, who)
+        return page(request, "shifts.html", sites=sites)
+
+    @post("/shifts/{entry_id:str}/approval", status_code=303, opt={"action": "shifts.approve"})
+    async def approve(
+        self, request: Request, entry_id: FromPath[str], data: URLEncodedBody[Approval], maker: MakerDep
+    ) -> Redirect:
+        who = await staff(request)
+        try:
+            async with maker.begin() as session:
+                await approve_shift(session, who, entry_id, data.decision, data.note, request.app.state.clock, now_ms())
+        except StaffEditError as err:
+            raise ApiError(409, str(err), err.errors[0].field) from None
+        return Redirect("/township/", status_code=303)
+
+    @get("/export/shifts.csv", opt={"action": "shifts.read"})
+    async def shifts_export(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
+        who = await staff(request)
+        async with maker() as session:
+            sites = await reports.shifts_by_site(session, who, limit=None)
+        filters = make_filters(settings.timezone)
+        return Response(
+            reports.shifts_csv(sites, filters["when"], filters["label"]).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": 'attachment; filename="shifts.csv"'},
+        )
+
+    # -- the monthly subsidy sheet ----------------------------------------------------------------
+
+    async def _sheet(self, request: Request, maker: MakerDep, settings: SettingsDep) -> tuple[str, list]:
+        who = await staff(request)
+        month = request.query_params.get("month") or datetime.now(ZoneInfo(settings.timezone)).strftime("%Y-%m")
+        if not MONTH.fullmatch(month):
+            raise ApiError(400, "month must look like 2025-11", "month")
+        async with maker() as session:
+            rates = (await deployment.load(session)).rates
+            return month, await subsidy.sheet(session, who, month, settings.timezone, rates)
+
+    @get("/subsidy", name="township:subsidy", opt={"action": "subsidy.read"})
+    async def subsidypage(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Template:
+        month, rows = await self._sheet(request, maker, settings)
+        return page(request, "subsidy.html", month=month, rows=rows, total=sum(r.amount for r in rows))
+
+    @get("/subsidy.csv", opt={"action": "subsidy.read"})
+    async def subsidy_csv(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
+        month, rows = await self._sheet(request, maker, settings)
+        return Response(
+            subsidy.sheet_csv(rows, month).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="subsidy-{month}.csv"'},
+        )
