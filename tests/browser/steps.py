@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1, "is_mobile": False,
            "has_touch": False}
@@ -42,3 +42,13 @@ def sync(page: Page) -> None:
     page.evaluate("nuanxin.syncNow()")
     expect(page.locator("[data-test=sync-status]")).to_have_attribute("data-phase", "idle")
     expect(page.locator("[data-test=sync-status]")).to_have_attribute("data-pending", "0")
+
+
+def start_and_end_shift(page: Page, post: str) -> Locator:
+    """One tap on, one tap off; returns the shift's list item once the end is saved (a reload
+    before that moment would find the shift still open)."""
+    page.locator("[data-test=shift-post]").fill(post)
+    page.locator("[data-test=shift-start]").click()
+    page.locator("[data-test=shift-end]").click()
+    expect(page.locator("[data-test=shift-start]")).to_be_visible()
+    return page.locator("[data-test=shift-item]", has_text=post)

@@ -9,7 +9,7 @@ from typing import Callable
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.steps import DESKTOP, enrol, sync
+from tests.browser.steps import DESKTOP, enrol, start_and_end_shift, sync
 from tests.support.server_process import ServerProcess
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -31,10 +31,7 @@ def shared_shift(new_phone: Callable[..., Page], server: ServerProcess, post: st
     for page in (first, second):
         page.goto("/")
         enrol(page, server.issue_code("zhangwei"))
-    first.locator("[data-test=shift-post]").fill(post)
-    first.locator("[data-test=shift-start]").click()
-    first.locator("[data-test=shift-end]").click()
-    entry_id = first.locator("[data-test=shift-item]", has_text=post).get_attribute("data-entry-id")
+    entry_id = start_and_end_shift(first, post).get_attribute("data-entry-id")
     assert entry_id
     sync(first)
     sync(second)

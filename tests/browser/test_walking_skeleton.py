@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Request, expect
 
 from tests.browser.conftest import PHONE
 from tests.support.chromium import LAUNCH_ARGS, find_chromium
-from tests.browser.steps import WAIT_ACTIVATED, enrol
+from tests.browser.steps import WAIT_ACTIVATED, enrol, start_and_end_shift
 from tests.support.server_process import ServerProcess
 
 def sync_body(request: Request) -> dict:
@@ -65,10 +65,7 @@ def test_walking_skeleton(browser: Browser, server: ServerProcess, tmp_path: Pat
 
         # A shift is started and ended with no network.
         post = f"东门卡口 {uuid.uuid4().hex[:6]}"
-        page.locator("[data-test=shift-post]").fill(post)
-        page.locator("[data-test=shift-start]").click()
-        page.locator("[data-test=shift-end]").click()
-        shift = page.locator("[data-test=shift-item]", has_text=post)
+        shift = start_and_end_shift(page, post)
         expect(shift).to_have_attribute("data-state", "local")
         entry_id = shift.get_attribute("data-entry-id")
         assert entry_id

@@ -13,7 +13,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from sync.client import HttpTransport, enrol as enrol_device
-from tests.browser.steps import DESKTOP, WAIT_ACTIVATED, enrol
+from tests.browser.steps import DESKTOP, WAIT_ACTIVATED, enrol, start_and_end_shift
 from tests.support.server_process import ServerProcess
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -72,10 +72,7 @@ def test_a_phone_whose_clock_jumped_back_to_2000(
 
     post = f"桥头 {uuid.uuid4().hex[:6]}"
     before = time.time()
-    page.locator("[data-test=shift-post]").fill(post)
-    page.locator("[data-test=shift-start]").click()
-    page.locator("[data-test=shift-end]").click()
-    shift = page.locator("[data-test=shift-item]", has_text=post)
+    shift = start_and_end_shift(page, post)
     expect(shift).to_have_attribute("data-state", "local")
     expect(shift).to_contain_text("1月1日")  # the phone's own idea of the day, before the server's
     after = time.time()
