@@ -33,6 +33,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "people.enrol": frozenset({"staff", "admin"}),
     "people.manage": frozenset({"admin"}),
     "subsidy.read": frozenset({"staff", "admin"}),
+    "supplies.read": frozenset({"lead", "staff", "admin"}),
+    "requests.decide": frozenset({"staff", "admin"}),
     "deployment.manage": frozenset({"admin"}),
 }
 

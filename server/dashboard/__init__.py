@@ -5,5 +5,6 @@ from server.dashboard.admin import AdminPages
 from server.dashboard.care import CarePages
 from server.dashboard.conflicts import ConflictPages
 from server.dashboard.shifts import ShiftPages
+from server.dashboard.supplies import SupplyPages
 
-PAGES = [AccountPages, ShiftPages, ConflictPages, CarePages, AdminPages]
+PAGES = [AccountPages, ShiftPages, SupplyPages, ConflictPages, CarePages, AdminPages]

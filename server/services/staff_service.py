@@ -19,7 +19,7 @@ from server.models import ChangeLog, Conflict, Device, Entry, Person, Site
 from server.policy import Principal, visible_sites
 from server.services.server_clock import ServerClock
 from server.services.sync_service import assign_seq
-from sync.entries import KINDS, FieldError, check_entry
+from sync.entries import KINDS, FieldError, check_entry, check_fields
 from sync.merge import DELETED, Edit, State, merge
 
 
@@ -32,11 +32,15 @@ class StaffEditError(Exception):
 async def staff_edit(
     session: AsyncSession, entry: Entry, fields: dict[str, Any], who: Principal, clock: ServerClock, now: int
 ) -> None:
+    kind = KINDS[entry.kind]
+    errors = check_fields(kind, kind.current, {k: v for k, v in fields.items() if k != DELETED})
+    if errors:
+        raise StaffEditError(errors)
     stamp = clock.stamp(now, list(entry.stamps.values()))
     edit = Edit(op="put", stamp=stamp, fields=fields, base={name: entry.stamps.get(name) for name in fields})
     outcome = merge(State(fields=entry.fields, stamps=entry.stamps, deleted=entry.deleted), edit)
     if not outcome.state.deleted:
-        errors = check_entry(KINDS[entry.kind], outcome.state.fields)
+        errors = check_entry(kind, outcome.state.fields)
         if errors:
             raise StaffEditError(errors)
     moment = datetime.fromtimestamp(now / 1000, UTC)

@@ -24,6 +24,7 @@ PAGES = [
     ("/township/subsidy", {"staff", "admin"}),
     ("/township/subsidy.csv", {"staff", "admin"}),
     ("/township/settings", {"admin"}),
+    ("/township/supplies", {"lead", "staff", "admin"}),
 ]
 ACTIONS = [
     ("/township/shifts/s1/approval", {"decision": "approved"}, {"staff", "admin"}),
@@ -32,6 +33,7 @@ ACTIONS = [
     ("/township/people/zhangwei/code", {}, {"staff", "admin"}),
     ("/township/devices/{device}/revoke", {}, {"staff", "admin"}),
     ("/township/people/lina/site", {"site": "dongfeng"}, {"admin"}),
+    ("/township/requests/r1/status", {"status": "approved"}, {"staff", "admin"}),
     ("/township/settings", {"items": "mask | 口罩 | Masks | 个", "max_shift_hours": "12", "min_rest_hours": "8",
                             "max_days_without_rest": "7", "day": "15", "night": "20", "on_call": "10"}, {"admin"}),
 ]
@@ -44,6 +46,8 @@ def township(database_url: str):
     with World.start(database_url, env="production", secret="s" * 32) as world:
         first, _ = conflict_on_post(world, "s2")
         first.replica.put("s1", "shift", shift(first.site, end=START + 8 * HOUR), START)
+        first.replica.put("r1", "request", {"site": first.site, "item": "口罩", "unit": "个", "quantity": 5,
+                                            "at": START}, START)
         first.replica.put("c1", "checkin", {"site": first.site, "at": START, "fatigue": 5, "talk": True,
                                             "note": PRIVATE_NOTE}, START)
         first.sync(START)

@@ -1,0 +1,49 @@
+"""Protective supplies: stock and days left per site, and requests for more."""
+
+from __future__ import annotations
+
+from litestar import Request, get, post
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+from msgspec import Struct
+from sqlalchemy import select
+
+from server.dashboard.common import TownshipPages, page, staff
+from server.deps import MakerDep, now_ms
+from server.errors import ApiError
+from server.models import Entry, Site
+from server.policy import visible_sites
+from server.services.staff_service import StaffEditError, staff_edit
+from server.services.supplies import supplies_by_site
+
+
+class Decision(Struct):
+    status: str
+
+
+class SupplyPages(TownshipPages):
+    @get("/supplies", name="township:supplies", opt={"action": "supplies.read"})
+    async def supplies(self, request: Request, maker: MakerDep) -> Template:
+        who = await staff(request)
+        async with maker() as session:
+            sites = await supplies_by_site(session, who, now_ms())
+        return page(request, "supplies.html", sites=sites)
+
+    @post("/requests/{entry_id:str}/status", status_code=303, opt={"action": "requests.decide"})
+    async def decide(
+        self, request: Request, entry_id: FromPath[str], data: URLEncodedBody[Decision], maker: MakerDep
+    ) -> Redirect:
+        who = await staff(request)
+        try:
+            async with maker.begin() as session:
+                entry = await session.scalar(
+                    select(Entry).join(Site, Site.id == Entry.site_id)
+                    .where(Entry.id == entry_id, Entry.kind == "request", visible_sites(who))
+                    .with_for_update(of=Entry)
+                )
+                if entry is None:
+                    raise ApiError(404, "no such request in your township", "entry")
+                await staff_edit(session, entry, {"status": data.status}, who, request.app.state.clock, now_ms())
+        except StaffEditError as err:
+            raise ApiError(409, str(err), err.errors[0].field) from None
+        return Redirect("/township/supplies", status_code=303)

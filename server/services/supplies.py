@@ -1,0 +1,87 @@
+"""Stock per site and item, days left at the recent rate of use, and open requests.
+
+Read from the same ledger the phones keep; the arithmetic is `sync.ledger` (pure).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.models import Entry, Person, Site
+from server.policy import Principal, visible_sites
+from sync import ledger
+
+WINDOW_DAYS = 14
+DAY = 86_400_000
+
+
+@dataclass
+class StockLine:
+    item: str
+    unit: str
+    stock: float
+    days_left: float | None
+
+
+@dataclass
+class RequestLine:
+    id: str
+    item: str
+    quantity: float
+    unit: str
+    urgent: bool
+    status: str
+    person: str
+    at: int
+    note: str
+
+
+@dataclass
+class SiteSupplies:
+    id: str
+    name: str
+    stock: list[StockLine] = field(default_factory=list)
+    requests: list[RequestLine] = field(default_factory=list)
+
+
+def _used_since(movements: list[dict], site: str, since: int) -> float:
+    return sum(m["quantity"] for m in movements
+               if m["site"] == site and m["movement"] in ("used", "issued") and m["at"] >= since)
+
+
+async def supplies_by_site(session: AsyncSession, who: Principal, now: int) -> list[SiteSupplies]:
+    sites = {s.id: SiteSupplies(s.id, s.name) for s in await session.scalars(
+        select(Site).where(visible_sites(who)).order_by(Site.id))}
+    movements = await session.scalars(
+        select(Entry).where(Entry.kind == "supply", Entry.deleted.is_(False))
+        .where(or_(Entry.site_id.in_(sites), Entry.fields["to_site"].as_string().in_(sites)))
+    )
+    by_item: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    units: dict[str, str] = {}
+    for entry in movements:
+        f = entry.fields
+        units[f["item"]] = f["unit"]
+        for site in {f["site"], f.get("to_site")} & sites.keys():
+            by_item[(site, f["item"])].append(f)
+    for (site, item), lines in sorted(by_item.items()):
+        current = ledger.stock(lines, site)
+        used = _used_since(lines, site, now - WINDOW_DAYS * DAY)
+        sites[site].stock.append(StockLine(item, units[item], current, ledger.days_left(current, used, WINDOW_DAYS)))
+    for site in sites.values():  # what runs out first, first
+        site.stock.sort(key=lambda s: (s.days_left is None, s.days_left or 0))
+    requests = await session.execute(
+        select(Entry, Person.name).join(Person, Person.id == Entry.author_id)
+        .where(Entry.kind == "request", Entry.deleted.is_(False), Entry.site_id.in_(sites))
+    )
+    for entry, person in requests:
+        f = entry.fields
+        sites[entry.site_id].requests.append(RequestLine(
+            entry.id, f["item"], f["quantity"], f["unit"], bool(f.get("urgent")), f.get("status", "open"),
+            person, f["at"], f.get("note", "")))
+    for site in sites.values():
+        site.requests.sort(key=lambda r: (r.status != "open", not r.urgent, -r.at))
+    return list(sites.values())
