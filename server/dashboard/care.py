@@ -7,12 +7,10 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Struct
 
-from server.dashboard.common import TownshipPages, page, staff
+from server.dashboard.common import TownshipPages, page, refused_as_409, staff
 from server.deps import MakerDep, now_ms
-from server.errors import ApiError
 from server.policy import allowed
 from server.services import wellbeing
-from server.services.staff_service import StaffEditError
 
 
 class FollowupForm(Struct):
@@ -36,10 +34,8 @@ class CarePages(TownshipPages):
         self, request: Request, checkin_id: FromPath[str], data: URLEncodedBody[FollowupForm], maker: MakerDep
     ) -> Redirect:
         who = await staff(request)
-        try:
+        with refused_as_409():
             async with maker.begin() as session:
                 await wellbeing.add_followup(session, who, checkin_id, data.note, data.next_step,
                                              request.app.state.clock, now_ms())
-        except StaffEditError as err:
-            raise ApiError(409, str(err), err.errors[0].field) from None
         return Redirect("/township/wellbeing", status_code=303)

@@ -6,6 +6,8 @@ against the policy table, for all the controllers built on `TownshipPages`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +16,9 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.response import Redirect, Template
 
 from server.dashboard.auth import current_staff, township_guard
+from server.errors import ApiError
 from server.policy import Principal, allowed
+from server.services.staff_service import StaffEditError
 
 
 def page(request: Request, name: str, **context: Any) -> Template:
@@ -38,6 +42,15 @@ async def staff(request: Request) -> Principal:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+@contextmanager
+def refused_as_409() -> Iterator[None]:
+    """A staff edit the rules refuse is a 409 naming the field, not a 500."""
+    try:
+        yield
+    except StaffEditError as err:
+        raise ApiError(409, str(err), err.errors[0].field) from None
 
 
 def _redirect_to_sign_in(request: Request, exc: NotAuthorizedException) -> Response:

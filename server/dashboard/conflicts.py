@@ -7,10 +7,9 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Struct
 
-from server.dashboard.common import TownshipPages, page, staff
+from server.dashboard.common import TownshipPages, page, refused_as_409, staff
 from server.deps import MakerDep, now_ms
-from server.errors import ApiError
-from server.services.staff_service import StaffEditError, open_conflict_views, resolve_conflict
+from server.services.staff_service import open_conflict_views, resolve_conflict
 
 
 class Resolution(Struct):
@@ -32,9 +31,7 @@ class ConflictPages(TownshipPages):
         self, request: Request, conflict_id: FromPath[int], data: URLEncodedBody[Resolution], maker: MakerDep
     ) -> Redirect:
         who = await staff(request)
-        try:
+        with refused_as_409():
             async with maker.begin() as session:
                 await resolve_conflict(session, conflict_id, data.choice, who, request.app.state.clock, now_ms())
-        except StaffEditError as err:
-            raise ApiError(409, str(err), err.errors[0].field) from None
         return Redirect("/township/conflicts", status_code=303)

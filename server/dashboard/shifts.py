@@ -11,12 +11,12 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Struct
 
-from server.dashboard.common import TownshipPages, page, staff
+from server.dashboard.common import TownshipPages, page, refused_as_409, staff
 from server.dashboard.filters import make_filters
 from server.deps import MakerDep, SettingsDep, now_ms
 from server.errors import ApiError
 from server.services import deployment, reports, subsidy
-from server.services.staff_service import StaffEditError, approve_shift
+from server.services.staff_service import approve_shift
 
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
@@ -41,11 +41,9 @@ class ShiftPages(TownshipPages):
         self, request: Request, entry_id: FromPath[str], data: URLEncodedBody[Approval], maker: MakerDep
     ) -> Redirect:
         who = await staff(request)
-        try:
+        with refused_as_409():
             async with maker.begin() as session:
                 await approve_shift(session, who, entry_id, data.decision, data.note, request.app.state.clock, now_ms())
-        except StaffEditError as err:
-            raise ApiError(409, str(err), err.errors[0].field) from None
         return Redirect("/township/", status_code=303)
 
     @get("/export/shifts.csv", opt={"action": "shifts.read"})

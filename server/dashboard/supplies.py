@@ -8,12 +8,12 @@ from litestar.response import Redirect, Template
 from msgspec import Struct
 from sqlalchemy import select
 
-from server.dashboard.common import TownshipPages, page, staff
+from server.dashboard.common import TownshipPages, page, refused_as_409, staff
 from server.deps import MakerDep, now_ms
 from server.errors import ApiError
 from server.models import Entry, Site
 from server.policy import visible_sites
-from server.services.staff_service import StaffEditError, staff_edit
+from server.services.staff_service import staff_edit
 from server.services.supplies import supplies_by_site
 
 
@@ -34,7 +34,7 @@ class SupplyPages(TownshipPages):
         self, request: Request, entry_id: FromPath[str], data: URLEncodedBody[Decision], maker: MakerDep
     ) -> Redirect:
         who = await staff(request)
-        try:
+        with refused_as_409():
             async with maker.begin() as session:
                 entry = await session.scalar(
                     select(Entry).join(Site, Site.id == Entry.site_id)
@@ -44,6 +44,4 @@ class SupplyPages(TownshipPages):
                 if entry is None:
                     raise ApiError(404, "no such request in your township", "entry")
                 await staff_edit(session, entry, {"status": data.status}, who, request.app.state.clock, now_ms())
-        except StaffEditError as err:
-            raise ApiError(409, str(err), err.errors[0].field) from None
         return Redirect("/township/supplies", status_code=303)
