@@ -61,10 +61,7 @@ def _merge_field(
     state: State, name: str, value: Any, stamp: str, base: str | None, conflicts: dict
 ) -> None:
     current = state.stamps.get(name)
-    if current is None:  # M1
-        _set(state, name, value, stamp)
-        return
-    if is_sequential(current, base, stamp):  # M2
+    if current is None or is_sequential(current, base, stamp):  # M1, M2
         _set(state, name, value, stamp)
         return
     old = state.fields.get(name) if name != DELETED else state.deleted  # M3

@@ -39,11 +39,7 @@ function set(state, name, value, stamp) {
  */
 function mergeField(state, name, value, stamp, base, conflicts) {
   const current = state.stamps[name];
-  if (current === undefined) { // M1
-    set(state, name, value, stamp);
-    return;
-  }
-  if (isSequential(current, base, stamp)) { // M2
+  if (current === undefined || isSequential(current, base, stamp)) { // M1, M2
     set(state, name, value, stamp);
     return;
   }
