@@ -26,8 +26,6 @@ class PasswordChange(Struct):
 
 
 class AccountPages(TownshipPages):
-    # -- signing in and out ------------------------------------------------------------------
-
     @get("/login", name="township:login")
     async def login_form(self, request: Request) -> Template:
         return page(request, "login.html", next=request.query_params.get("next", "/township/"))

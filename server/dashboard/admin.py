@@ -33,7 +33,7 @@ class AdminPages(TownshipPages):
     # -- people and phones ----------------------------------------------------------------------
 
     @get("/people", name="township:people", opt={"action": "people.read"})
-    async def peoplepage(self, request: Request, maker: MakerDep) -> Template:
+    async def people_page(self, request: Request, maker: MakerDep) -> Template:
         who = await staff(request)
         async with maker() as session:
             found = await people.people_in_scope(session, who)

@@ -19,10 +19,8 @@ class FollowupForm(Struct):
 
 
 class CarePages(TownshipPages):
-    # -- wellbeing ------------------------------------------------------------------------------
-
     @get("/wellbeing", name="township:wellbeing", opt={"action": "wellbeing.counts"})
-    async def wellbeingpage(self, request: Request, maker: MakerDep) -> Template:
+    async def wellbeing_page(self, request: Request, maker: MakerDep) -> Template:
         who = await staff(request)
         async with maker() as session:
             counts = await wellbeing.counts_by_site(session, who)

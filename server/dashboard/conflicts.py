@@ -17,8 +17,6 @@ class Resolution(Struct):
 
 
 class ConflictPages(TownshipPages):
-    # -- conflicts ------------------------------------------------------------------------------
-
     @get("/conflicts", name="township:conflicts", opt={"action": "conflicts.read"})
     async def conflicts(self, request: Request, maker: MakerDep) -> Template:
         who = await staff(request)

@@ -70,7 +70,7 @@ class ShiftPages(TownshipPages):
             return month, await subsidy.sheet(session, who, month, settings.timezone, rates)
 
     @get("/subsidy", name="township:subsidy", opt={"action": "subsidy.read"})
-    async def subsidypage(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Template:
+    async def subsidy_page(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Template:
         month, rows = await self._sheet(request, maker, settings)
         return page(request, "subsidy.html", month=month, rows=rows, total=sum(r.amount for r in rows))
 
