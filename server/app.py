@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                       "maker": Provide(provide_maker, sync_to_thread=False)},
         on_startup=[start],
         on_shutdown=[stop],
-        middleware=[security_headers],
+        middleware=[security_headers(settings.production)],
         exception_handlers=EXCEPTION_HANDLERS,
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         request_max_body_size=MAX_BODY,
