@@ -26,11 +26,11 @@ class PasswordChange(Struct):
 
 
 class AccountPages(TownshipPages):
-    @get("/login", name="township:login")
+    @get("/login", name="township:login", opt={"public": True})
     async def login_form(self, request: Request) -> Template:
         return page(request, "login.html", next=request.query_params.get("next", "/township/"))
 
-    @post("/login", status_code=303)
+    @post("/login", status_code=303, opt={"public": True})
     async def login(self, request: Request, data: URLEncodedBody[SignIn], maker: MakerDep, settings: SettingsDep) -> Response:
         request.app.state.sign_in_limiter.check(client_key(request))
         async with maker.begin() as session:
