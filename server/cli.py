@@ -96,7 +96,7 @@ def add_account(args: argparse.Namespace) -> int:
     from server.services.accounts import SignInError
 
     if sys.stdin.isatty():
-        password = getpass.getpass("password (10+ characters): ")
+        password = getpass.getpass("password (10+ characters, not a common one): ")
         if getpass.getpass("again: ") != password:
             print("the passwords differ", file=sys.stderr)
             return 2
