@@ -98,13 +98,12 @@ def device_write_errors(
 
 def _transfer_errors(who: Principal, named: str, target: Site | None) -> list[FieldError]:
     """A transfer raises the stock of the site it names: only another site of the worker's own
-    township may be named."""
-    if target is None or target.id != named:
-        return [FieldError("to_site", "unknown", f"there is no site {named!r}")]
+    township may be named. A missing site and another township's answer alike, so that a phone
+    learns nothing of other townships."""
+    if target is None or target.id != named or target.township != who.township:
+        return [FieldError("to_site", "forbidden", f"your township has no site {named!r}")]
     if target.id == who.site_id:
         return [FieldError("to_site", "own_site", "a transfer goes to another site, not your own")]
-    if target.township != who.township:
-        return [FieldError("to_site", "forbidden", "transfers go only to sites of your own township")]
     return []
 
 

@@ -22,7 +22,7 @@ async def _other_township(session: AsyncSession) -> None:
 
 @pytest.mark.parametrize(
     ("to_site", "reason"),
-    [("beiyuan", "forbidden"), ("nowhere", "unknown"), ("dongfeng", "own_site")],
+    [("beiyuan", "forbidden"), ("nowhere", "forbidden"), ("dongfeng", "own_site")],
 )
 def test_a_transfer_to_a_site_the_policy_does_not_allow_is_rejected(world: World, to_site: str, reason: str) -> None:
     world.session(_other_township)
