@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 
 from server import db
-from server.settings import Settings
+from server.settings import Settings, SettingsError
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -44,7 +44,9 @@ def serve(args: argparse.Namespace) -> int:
     print(f"暖心 Nuanxin: http://{args.host}:{args.port}/  (township: /township/, database: {settings.database_url})")
     for name, code in codes:
         print(f"  enrolment code for {name}: {code}")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
+                # No `Server: uvicorn`: it tells an attacker what to look up.
+                server_header=False)
     return 0
 
 
@@ -94,7 +96,7 @@ def add_account(args: argparse.Namespace) -> int:
     from server.services.accounts import SignInError
 
     if sys.stdin.isatty():
-        password = getpass.getpass("password (10+ characters): ")
+        password = getpass.getpass("password (10+ characters, not a common one): ")
         if getpass.getpass("again: ") != password:
             print("the passwords differ", file=sys.stderr)
             return 2
@@ -142,7 +144,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except SettingsError as err:  # one line a person can act on, not a traceback
+        print(f"nuanxin: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
