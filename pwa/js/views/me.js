@@ -85,16 +85,20 @@ export function mount(root, ctx) {
     try {
       const r = await importData(JSON.parse(await f.text()));
       message.textContent = t("imported", { a: r.added, b: r.skipped });
+      notify("write", { ok: true });
     } catch (err) {
-      const p = /** @type {any} */ (err).person;
-      message.textContent = p ? t("import_other", { name: p.name || p.id }) : t("import_bad");
+      const e = /** @type {any} */ (err);
+      const unreadable = e instanceof SyntaxError || e?.message === "format";
+      if (!e?.person && !unreadable) notify("write", { ok: false, error: e });
+      message.textContent = e?.person ? t("import_other", { name: e.person.name || e.person.id })
+        : unreadable ? t("import_bad") : t("not_saved");
     }
     file.value = "";
   } }));
 
   const { person, site, device } = ctx.me;
   const install = h("div");
-  fill(root, 
+  fill(root,
     h("h1", null, t("me_title")),
     section(person?.name || "",
       h("dl", { class: "facts" },
