@@ -7,6 +7,7 @@ their transaction. Without IndexedDB at all, the app says so in words.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -30,6 +31,9 @@ NOT_SAVED = "没有保存！本机存储空间可能已满。请清理手机空�
 CHECKIN_FORM = "form:has([data-test=checkin-submit])"
 MOVEMENT_FORM = "form:has([data-test=supply-submit])"
 STATUS = "[data-test=sync-status]"
+EXPORT = {"format": "nuanxin-export", "version": 1, "meta": {}, "entries": [], "outbox": [
+    {"id": "c-import", "entry": "e-import", "kind": "checkin", "schema": 1, "op": "put", "stamp": "", "base": {},
+     "fields": {"fatigue": 3}, "n": 1, "urgent": False, "status": "pending", "created": 0}]}
 
 
 def failing_phone(new_phone: Callable[..., Page], server: ServerProcess) -> Page:
@@ -40,7 +44,17 @@ def failing_phone(new_phone: Callable[..., Page], server: ServerProcess) -> Page
     return page
 
 
-def expect_not_saved(page: Page) -> None:
+def count_writes(page: Page) -> None:
+    """From now on, window.writes lists each save's outcome as the app reported it."""
+    page.evaluate("""async () => {
+      window.writes = [];
+      (await import("/js/db.js")).bus.addEventListener("write", (e) => window.writes.push(e.detail.ok));
+    }""")
+
+
+def expect_not_saved(page: Page, writes: int) -> None:
+    """The `writes`-th save failed, and the app says so."""
+    page.wait_for_function("(n) => window.writes.length === n && window.writes[n - 1] === false", arg=writes)
     expect(page.locator("[data-test=write-failed]")).to_be_visible()
     expect(page.locator("[data-test=write-failed]")).to_contain_text(NOT_SAVED)
     expect(page.locator(STATUS)).to_have_attribute("data-write-failed", "true")
@@ -62,12 +76,13 @@ def test_a_failed_write_keeps_the_form_and_says_it_was_not_saved(
     new_phone: Callable[..., Page], server: ServerProcess, failure: str
 ) -> None:
     page = failing_phone(new_phone, server)
+    count_writes(page)
     page.evaluate("(how) => { window.failWrites = how; }", failure)
 
     # 值班: starting a shift.
     page.fill("[data-test=shift-post]", "东门卡口")
     page.click("[data-test=shift-start]")
-    expect_not_saved(page)
+    expect_not_saved(page, 1)
     expect(page.locator("[data-test=shift-post]")).to_have_value("东门卡口")
 
     # 关怀: a check-in and an injury report.
@@ -75,13 +90,13 @@ def test_a_failed_write_keeps_the_form_and_says_it_was_not_saved(
     page.click("[data-test=checkin-fatigue] label:has-text('4')")
     page.fill("[data-test=checkin-sleep]", "5.5")
     page.click("[data-test=checkin-submit]")
-    expect_not_saved(page)
+    expect_not_saved(page, 2)
     expect(page.locator("[data-test=checkin-sleep]")).to_have_value("5.5")
     expect(page.locator("[data-test=checkin-fatigue] input[value='4']")).to_be_checked()
     page.click("form:has([data-test=injury-submit]) label:has-text('暴露')")
     page.fill("[data-test=injury-note]", "手套破损")
     page.click("[data-test=injury-submit]")
-    expect_not_saved(page)
+    expect_not_saved(page, 3)
     expect(page.locator("[data-test=injury-note]")).to_have_value("手套破损")
 
     # 物资: a movement and a request.
@@ -89,15 +104,24 @@ def test_a_failed_write_keeps_the_form_and_says_it_was_not_saved(
     page.click(f"{MOVEMENT_FORM} label.chip:has-text('入库')")
     page.fill("[data-test=supply-quantity]", "200")
     page.click("[data-test=supply-submit]")
-    expect_not_saved(page)
+    expect_not_saved(page, 4)
     expect(page.locator("[data-test=supply-quantity]")).to_have_value("200")
     page.fill("[data-test=request-quantity]", "30")
     page.click("[data-test=request-submit]")
-    expect_not_saved(page)
+    expect_not_saved(page, 5)
     expect(page.locator("[data-test=request-quantity]")).to_have_value("30")
 
-    # Space again: the same form saves, says so, and the warning goes.
+    # 我的: importing a data file.
+    page.click("[data-test=nav-me]")
+    page.set_input_files("[data-test=import]", files=[{"name": "export.json", "mimeType": "application/json",
+                                                       "buffer": json.dumps(EXPORT).encode()}])
+    expect(page.locator("main [role=status]")).to_have_text(NOT_SAVED)
+    expect_not_saved(page, 6)
+
+    # Space again: a save goes through, says so, and the warning goes.
     page.evaluate("() => { window.failWrites = null; }")
+    page.click("[data-test=nav-supplies]")
+    page.fill("[data-test=request-quantity]", "30")
     page.click("[data-test=request-submit]")
     expect_saved(page)
     expect(page.locator("[data-test=request-quantity]")).to_have_value("")

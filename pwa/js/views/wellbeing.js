@@ -12,10 +12,13 @@ const yesNo = () => /** @type {[string, string][]} */ ([["yes", t("yes")], ["no"
 /** @param {boolean|null|undefined} b */
 const yn = (b) => (b === true ? "yes" : b === false ? "no" : null);
 
-/** A check-in with no question answered is refused, here and by the server (sync/entries.py). */
-const QUESTIONS = ["fatigue", "sleep_hours", "mood", "ate", "rested"];
-/** @param {Record<string, any>} f */
-const answered = (f) => QUESTIONS.some((q) => f[q] !== undefined && f[q] !== null) || f.talk === true || Boolean(f.note?.trim());
+/**
+ * Whether a check-in answers at least one question: one that does not is refused, here and by
+ * the server (`checkin_answered` in sync/entries.py; tests/vectors/checkin_answered.json).
+ * @param {Record<string, any>} f
+ */
+export const answered = (f) => ["fatigue", "sleep_hours", "mood", "ate", "rested"].some((q) => f[q] !== undefined && f[q] !== null)
+  || f.talk === true || (typeof f.note === "string" && f.note.trim() !== "");
 
 /**
  * The daily check-in; also used to fix a refused one. `onSave` resolves true once it is saved.
