@@ -98,7 +98,7 @@ export function mount(root, ctx) {
 
   const { person, site, device } = ctx.me;
   const install = h("div");
-  fill(root,
+  fill(root, 
     h("h1", null, t("me_title")),
     section(person?.name || "",
       h("dl", { class: "facts" },

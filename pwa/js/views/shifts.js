@@ -30,7 +30,7 @@ export function mount(root, ctx) {
   const restCard = section(t("rest_title"), rest);
   const subsidyCard = section(t("subsidy_title"), subsidy);
   const site = ctx.me.site?.id;
-  fill(root,
+  fill(root, 
     h("h1", null, t("shifts_title")),
     site ? duty : noSite(),
     restCard,

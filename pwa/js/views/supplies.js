@@ -174,7 +174,7 @@ export function mount(root, ctx) {
   /** @type {View[]} */
   let supplies = [];
 
-  fill(root,
+  fill(root, 
     h("h1", null, t("supplies_title")),
     site ? section(t("stock"), stock) : noSite(),
     site && supplyForm({ site }, (f) => saving(() => save("supply", null, {
