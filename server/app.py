@@ -24,7 +24,6 @@ from server.dashboard import PAGES
 from server.deps import provide_maker, provide_settings
 from server.errors import EXCEPTION_HANDLERS
 from server.dashboard.filters import make_filters
-from server.ratelimit import RateLimiter
 from server.security import security_headers
 from server.services.server_clock import ServerClock
 from server.settings import Settings
@@ -65,8 +64,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             {
                 "settings": settings,
                 "clock": ServerClock(),
-                "sign_in_limiter": RateLimiter(limit=10, per_seconds=60),
-                "enrol_limiter": RateLimiter(limit=10, per_seconds=60),
             }
         ),
         dependencies={"settings": Provide(provide_settings, sync_to_thread=False),

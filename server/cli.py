@@ -44,7 +44,9 @@ def serve(args: argparse.Namespace) -> int:
     print(f"暖心 Nuanxin: http://{args.host}:{args.port}/  (township: /township/, database: {settings.database_url})")
     for name, code in codes:
         print(f"  enrolment code for {name}: {code}")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    # The app reads X-Forwarded-For itself, and only from NUANXIN_TRUSTED_PROXIES (ratelimit.py);
+    # uvicorn's own default would believe it from any local peer.
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", proxy_headers=False)
     return 0
 
 

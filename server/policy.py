@@ -7,12 +7,14 @@ roles is docs/roles.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, true
+from sqlalchemy import ColumnElement, and_, exists, or_, true
+from sqlalchemy.orm import aliased
 
 from server.models import Entry, Site
-from sync.entries import SITE_SHARED_KINDS, FieldError, Kind
+from sync.entries import SITE_SHARED_KINDS, WELLBEING_KINDS, FieldError, Kind
 
 WORKER_ROLES = frozenset({"worker", "lead"})
 STAFF_ROLES = frozenset({"staff", "care", "admin"})
@@ -49,6 +51,8 @@ class Principal:
     site_id: str | None
     township: str
     device_id: str | None = None
+    # When this phone was enrolled: it sees wellbeing made from then on (docs/roles.md).
+    enrolled_at: datetime | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -94,10 +98,29 @@ def device_write_errors(
 
 def visible_to_device(who: Principal) -> ColumnElement[bool]:
     """Scoped pulls: a phone sees its person's entries and its site's supply ledger, including
-    transfers other sites sent it (they count in its stock)."""
-    own = Entry.subject_id == who.person_id
+    transfers other sites sent it (they count in its stock).
+
+    Of its person's wellbeing it sees only what was made on it or after it was enrolled, and
+    the follow-ups on those check-ins: a code issued by staff must not open a worker's
+    wellbeing history (docs/roles.md, "A new phone and wellbeing")."""
+    mine = Entry.subject_id == who.person_id
+    own = and_(mine, or_(Entry.kind.not_in(WELLBEING_KINDS), _wellbeing_of_this_phone(who)))
     if who.site_id is None:
         return own
     ours = or_(Entry.site_id == who.site_id, Entry.fields["to_site"].as_string() == who.site_id)
     return or_(own, and_(Entry.kind.in_(SITE_SHARED_KINDS), ours))
 
+
+def _wellbeing_of_this_phone(who: Principal) -> ColumnElement[bool]:
+    """Check-ins made on this phone or since its enrolment; follow-ups on such check-ins."""
+    since = who.enrolled_at or datetime.max.replace(tzinfo=UTC)  # unknown: only its own
+
+    def new_here(row) -> ColumnElement[bool]:  # noqa: ANN001 - Entry or an alias of it
+        return or_(row.device_id == who.device_id, row.created_at >= since)
+
+    checkin = aliased(Entry)
+    followed = exists().where(
+        checkin.id == Entry.fields["checkin"].as_string(), checkin.kind == "checkin",
+        checkin.subject_id == who.person_id, new_here(checkin),
+    )
+    return or_(and_(Entry.kind == "checkin", new_here(Entry)), and_(Entry.kind == "followup", followed))
