@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, exists, or_, true
 from sqlalchemy.orm import aliased
 
 from server.models import Entry, Site
-from sync.entries import SITE_SHARED_KINDS, WELLBEING_KINDS, FieldError, Kind
+from sync.entries import KINDS, SITE_SHARED_KINDS, WELLBEING_KINDS, FieldError, Kind
 
 WORKER_ROLES = frozenset({"worker", "lead"})
 STAFF_ROLES = frozenset({"staff", "care", "admin"})
@@ -26,8 +26,10 @@ ACTIONS: dict[str, frozenset[str]] = {
     "account.self": DASHBOARD_ROLES,
     "shifts.read": frozenset({"lead", "staff", "care", "admin"}),
     "shifts.approve": frozenset({"staff", "admin"}),
-    "conflicts.read": frozenset({"staff", "admin"}),
-    "conflicts.resolve": frozenset({"staff", "admin"}),
+    # Of the conflict queue, care staff get the wellbeing conflicts and only those; staff and
+    # administrators everything else, and a count of the wellbeing ones (`conflict_kinds`).
+    "conflicts.read": frozenset({"staff", "care", "admin"}),
+    "conflicts.resolve": frozenset({"staff", "care", "admin"}),
     "wellbeing.counts": frozenset({"lead", "staff", "care", "admin"}),
     "wellbeing.details": frozenset({"care"}),
     "followups.write": frozenset({"care"}),
@@ -70,6 +72,14 @@ def visible_sites(who: Principal) -> ColumnElement[bool]:
     if who.township == "*":  # the development-only administrator
         return true()
     return Site.township == who.township
+
+
+def conflict_kinds(who: Principal) -> frozenset[str]:
+    """The kinds of entry whose conflicts `who` lists and resolves: a wellbeing conflict shows
+    a check-in's contents, so it goes to care staff only."""
+    if allowed(who, "wellbeing.details"):
+        return WELLBEING_KINDS
+    return frozenset(KINDS) - WELLBEING_KINDS
 
 
 def device_write_errors(
