@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from litestar.exceptions import PermissionDeniedException
 from sqlalchemy import ColumnElement, and_, exists, or_, true
 from sqlalchemy.orm import aliased
 
@@ -63,6 +64,17 @@ class Principal:
 
 def allowed(who: Principal | None, action: str) -> bool:
     return who is not None and who.role in ACTIONS[action]
+
+
+class Forbidden(PermissionDeniedException):
+    """A service refusing a caller the policy does not allow (a 403, whoever called it)."""
+
+
+def require(who: Principal | None, action: str) -> Principal:
+    """Services call this themselves rather than trust that their caller asked the policy."""
+    if not allowed(who, action):
+        raise Forbidden("您的角色不能这样做 / your role may not do this")
+    return who
 
 
 def visible_sites(who: Principal) -> ColumnElement[bool]:

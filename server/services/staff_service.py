@@ -59,6 +59,38 @@ async def staff_edit(
     await assign_seq(session, [entry])
 
 
+async def staff_create(
+    session: AsyncSession, kind_name: str, fields: dict[str, Any], who: Principal, subject_id: str,
+    clock: ServerClock, now: int, seen: list[str] = (),
+) -> Entry:
+    """A new entry written by staff (a care follow-up): the same field checks, bounds and change
+    record as `staff_edit`, on an entry of its own, stamped after every stamp in `seen`."""
+    kind = KINDS[kind_name]
+    errors = check_fields(kind, kind.current, fields) or check_entry(kind, fields)
+    if errors:
+        raise StaffEditError(errors)
+    stamp = clock.stamp(now, list(seen))
+    moment = datetime.fromtimestamp(now / 1000, UTC)
+    entry = Entry(
+        id=str(uuid.uuid4()), kind=kind.name, schema=kind.current, site_id=fields["site"], author_id=who.person_id,
+        subject_id=subject_id, device_id=clock.node, fields=fields, stamps={name: stamp for name in fields},
+        deleted=False, flags=[], device_times={}, seq=0, created_at=moment, updated_at=moment,
+    )
+    session.add(entry)
+    session.add(
+        ChangeLog(
+            id=str(uuid.uuid4()),
+            device_id=clock.node,
+            entry_id=entry.id,
+            body=msgspec.json.encode({"by": who.person_id, "stamp": stamp, "fields": fields}).decode(),
+            result={"status": "applied", "stamp": stamp},
+            received_at=moment,
+        )
+    )
+    await assign_seq(session, [entry])
+    return entry
+
+
 async def resolve_conflict(
     session: AsyncSession, conflict_id: int, choice: int, who: Principal, clock: ServerClock, now: int
 ) -> Conflict:
