@@ -41,6 +41,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "supplies.read": frozenset({"lead", "staff", "admin"}),
     "requests.decide": frozenset({"staff", "admin"}),
     "deployment.manage": frozenset({"admin"}),
+    "audit.read": frozenset({"admin"}),
 }
 
 

@@ -30,7 +30,7 @@ class Limit:
 
 # Enrolment: the arithmetic behind these is in docs/roles.md ("Enrolment codes").
 ENROL_PER_ADDRESS = Limit("enrol", 10, timedelta(minutes=1))
-ENROL_FAILURES_TOTAL = Limit("enrol-failures", 600, timedelta(hours=1))
+ENROL_FAILURES_TOTAL = Limit("enrol-failures", 1000, timedelta(hours=1))
 SIGN_IN_PER_ADDRESS = Limit("sign-in", 10, timedelta(minutes=1))
 
 

@@ -98,3 +98,9 @@ async def record_sign_in(session: AsyncSession, username: str, outcome: object, 
     # An unknown name has no township: every administrator sees such attempts.
     await record(session, "sign_in.failed", Actor("anonymous", "", address), now, subject=username,
                  township=person.township if person else "", reason=str(outcome))
+
+
+async def record_export(maker, who: Principal, name: str, address: str, now: datetime, **detail: Any) -> None:
+    """An export of personal data, in a transaction of its own (the export itself only reads)."""
+    async with maker.begin() as session:
+        await record(session, "export", Actor.of(who, address), now, subject=name, **detail)

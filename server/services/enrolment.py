@@ -37,6 +37,11 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def code_hash(code: str) -> str:
+    """How a code is stored and looked up, however it was typed."""
+    return digest(normalise_code(code))
+
+
 def normalise_code(code: str) -> str:
     """As typed or read out: any case, spaces or dashes, O for 0, I or L for 1."""
     return "".join(ch for ch in code.upper() if ch.isascii() and ch.isalnum()).translate(_READ_AS)
@@ -51,7 +56,7 @@ async def issue_code(
 ) -> str:
     """A code staff hand to one worker, e.g. read out over the phone (shown grouped)."""
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    session.add(EnrolCode(code_hash=digest(code), person_id=person_id, expires_at=now + CODE_TTL,
+    session.add(EnrolCode(code_hash=code_hash(code), person_id=person_id, expires_at=now + CODE_TTL,
                           issued_by=by.id[:64], attempts=0))
     person = await session.get(Person, person_id)
     await record(session, "code.issued", by, now, subject=person_id,
@@ -86,7 +91,7 @@ async def enrol(
 
     A refusal is returned, not raised, so that the caller's transaction commits what it
     counted (a try of a real code, the audit event)."""
-    found = await session.get(EnrolCode, digest(normalise_code(code)), with_for_update=True)
+    found = await session.get(EnrolCode, code_hash(code), with_for_update=True)
     if found is None or found.used_at is not None or _aware(found.expires_at) < now:
         await record(session, "code.refused", actor, now, township="", reason="unknown")
         return Refusal(400, UNKNOWN)

@@ -46,8 +46,8 @@ def own_address(page: Page) -> None:
     """Give this phone an address of its own, as a real phone has.
 
     The server allows 10 enrolments a minute per client address, and every phone of the test
-    session comes from 127.0.0.1; uvicorn takes the client address from X-Forwarded-For when
-    the request comes from 127.0.0.1 (its default `forwarded_allow_ips`).
+    session comes from 127.0.0.1; the test server trusts 127.0.0.1 as a proxy
+    (NUANXIN_TRUSTED_PROXIES in conftest.py), so it counts the X-Forwarded-For address.
     """
     n = next(_addresses)
     address = f"198.51.{100 + n // 250}.{n % 250 + 1}"  # from TEST-NET-2 (RFC 5737) on

@@ -24,6 +24,8 @@ PAGES = [
     ("/township/subsidy", {"staff", "admin"}),
     ("/township/subsidy.csv", {"staff", "admin"}),
     ("/township/settings", {"admin"}),
+    ("/township/audit", {"admin"}),
+    ("/township/audit.csv", {"admin"}),
     ("/township/supplies", {"lead", "staff", "admin"}),
 ]
 ACTIONS = [
