@@ -95,6 +95,10 @@ def conflict_kinds(who: Principal) -> frozenset[str]:
     return frozenset(KINDS) - WELLBEING_KINDS
 
 
+# What a phone hears about an entry id it may not write, whether or not the id exists.
+NOT_YOURS = FieldError("entry", "unknown", "you have no entry with this id")
+
+
 def device_write_errors(
     who: Principal, kind: Kind, op: str, fields: dict[str, Any], current: Entry | None
 ) -> list[FieldError]:
@@ -102,7 +106,7 @@ def device_write_errors(
     if not kind.device_writable:
         return [FieldError("kind", "forbidden", f"{kind.name} entries are written by staff")]
     if current is not None and current.author_id != who.person_id:
-        return [FieldError("entry", "forbidden", "this entry belongs to someone else")]
+        return [NOT_YOURS]  # the same answer as for an id nobody has used (§5 S3)
     if current is not None and current.kind != kind.name:
         return [FieldError("kind", "invalid", f"this entry is a {current.kind}")]
     if current is not None and kind.immutable and op == "put":
