@@ -18,6 +18,7 @@ from litestar.template import TemplateConfig
 
 from server import db
 from server.api.config import ConfigController
+from server.api.devices import DevicesController
 from server.api.enrol import EnrolController
 from server.api.sync import SyncController
 from server.dashboard import PAGES
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SyncController,
             EnrolController,
             ConfigController,
+            DevicesController,
             *PAGES,
             create_static_files_router(
                 path="/township/static", directories=[HERE / "dashboard" / "static"], name="dashboard-static"

@@ -92,7 +92,7 @@ async def enrol(
     A refusal is returned, not raised, so that the caller's transaction commits what it
     counted (a try of a real code, the audit event)."""
     found = await session.get(EnrolCode, code_hash(code), with_for_update=True)
-    if found is None or found.used_at is not None or _aware(found.expires_at) < now:
+    if found is None or found.used_at is not None or aware(found.expires_at) < now:
         await record(session, "code.refused", actor, now, township="", reason="unknown")
         return Refusal(400, UNKNOWN)
     person = await session.get(Person, found.person_id)
@@ -122,7 +122,7 @@ async def enrol(
     return Enrolled(device, token, person, site)
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -145,5 +145,5 @@ async def device_principal(session: AsyncSession, token: str) -> Principal | Non
         site_id=person.site_id,
         township=person.township,
         device_id=device.id,
-        enrolled_at=_aware(device.created_at),
+        enrolled_at=aware(device.created_at),
     )
