@@ -96,7 +96,7 @@ def conflict_kinds(who: Principal) -> frozenset[str]:
 
 
 # What a phone hears about an entry id it may not write, whether or not the id exists.
-NOT_YOURS = FieldError("entry", "unknown", "you have no entry with this id")
+NOT_YOURS = FieldError("entry", "forbidden", "you have no entry with this id")
 
 
 def device_write_errors(
