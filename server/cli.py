@@ -73,6 +73,7 @@ def issue_code_cmd(args: argparse.Namespace) -> int:
 async def _add_account(settings: Settings, args: argparse.Namespace, password: str) -> None:
     from server.models import Person, Site
     from server.services.accounts import create_account
+    from server.services.audit import Actor, record
 
     engine = db.create_engine(settings.database_url)
     try:
@@ -87,6 +88,8 @@ async def _add_account(settings: Settings, args: argparse.Namespace, password: s
                 session.add(person)
                 await session.flush()
             await create_account(session, person.id, args.username, password, datetime.now(UTC))
+            await record(session, "account.created", Actor("cli"), datetime.now(UTC), subject=person.id,
+                         township=person.township, role=person.role, username=args.username)
     finally:
         await engine.dispose()
 

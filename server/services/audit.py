@@ -20,7 +20,7 @@ from server.policy import Principal
 
 EVENTS = frozenset({
     "code.issued", "code.spent", "code.refused", "code.void", "device.enrolled", "device.revoked",
-    "sign_in.ok", "sign_in.failed", "person.moved", "settings.changed", "export", "conflict.resolved",
+    "sign_in.ok", "sign_in.failed", "account.created", "person.moved", "settings.changed", "export", "conflict.resolved",
 })
 
 
