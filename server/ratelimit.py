@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from litestar.connection import ASGIConnection
-from sqlalchemy import case
+from sqlalchemy import case, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,7 @@ class Limit:
 ENROL_PER_ADDRESS = Limit("enrol", 10, timedelta(minutes=1))
 ENROL_FAILURES_TOTAL = Limit("enrol-failures", 1000, timedelta(hours=1))
 SIGN_IN_PER_ADDRESS = Limit("sign-in", 10, timedelta(minutes=1))
+KEEP = timedelta(days=1)  # every window is shorter
 
 
 async def hit(session: AsyncSession, limit: Limit, key: str, now: datetime, enforce: bool = True) -> int:
@@ -54,6 +55,10 @@ async def hit(session: AsyncSession, limit: Limit, key: str, now: datetime, enfo
         .returning(RateCounter.count, RateCounter.window_start)
     )
     count, started = (await session.execute(statement)).one()
+    if count == 1:  # a new window: clear this limit's windows long past, so the table stays small
+        await session.execute(
+            delete(RateCounter).where(RateCounter.key.startswith(f"{limit.name}:"), RateCounter.window_start < now - KEEP)
+        )
     if enforce and count > limit.limit:
         started = started if started.tzinfo else started.replace(tzinfo=UTC)
         retry = max(1, int((started + limit.per - now).total_seconds()) + 1)

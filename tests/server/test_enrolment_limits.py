@@ -123,3 +123,17 @@ def test_codes_issued_and_spent_are_in_the_audit_log(world: World) -> None:
     events = world.scalars(select(AuditEvent.event).order_by(AuditEvent.id))
 
     assert events[-2:] == ["code.issued", "device.enrolled"]
+
+
+def test_windows_long_past_are_cleared(world: World) -> None:
+    from datetime import timedelta
+
+    async def old_window(session) -> None:
+        session.add(RateCounter(key=f"{ENROL_PER_ADDRESS.name}:203.0.113.9",
+                                window_start=datetime.now(UTC) - timedelta(days=2), count=3))
+
+    world.session(old_window)
+    world.client.post("/api/enrol", json={"code": WRONG})
+
+    keys = world.scalars(select(RateCounter.key))
+    assert f"{ENROL_PER_ADDRESS.name}:203.0.113.9" not in keys
