@@ -137,3 +137,19 @@ def test_windows_long_past_are_cleared(world: World) -> None:
 
     keys = world.scalars(select(RateCounter.key))
     assert f"{ENROL_PER_ADDRESS.name}:203.0.113.9" not in keys
+
+
+def test_the_sign_in_limit_per_address_holds_across_server_processes(server_factory) -> None:
+    from server.ratelimit import SIGN_IN_PER_ADDRESS
+
+    secret = {"NUANXIN_SECRET": "a-shared-secret-for-both-processes-0123456789"}
+    servers = [server_factory(**secret), server_factory(**secret)]
+    statuses = []
+    for i in range(SIGN_IN_PER_ADDRESS.limit + 1):
+        with httpx.Client(base_url=servers[i % 2].url) as http:
+            token = re.search(r'name="_csrf_token" value="([^"]+)"', http.get("/township/login").text)[1]
+            statuses.append(http.post("/township/login", data={"username": "nobody", "password": "wrong",
+                                                               "_csrf_token": token}).status_code)
+
+    assert statuses[:-1] == [200] * SIGN_IN_PER_ADDRESS.limit
+    assert statuses[-1] == 429
