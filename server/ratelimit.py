@@ -57,7 +57,8 @@ async def hit(session: AsyncSession, limit: Limit, key: str, now: datetime, enfo
     count, started = (await session.execute(statement)).one()
     if count == 1:  # a new window: clear this limit's windows long past, so the table stays small
         await session.execute(
-            delete(RateCounter).where(RateCounter.key.startswith(f"{limit.name}:"), RateCounter.window_start < now - KEEP)
+            delete(RateCounter)
+            .where(RateCounter.key.startswith(f"{limit.name}:"), RateCounter.window_start < now - KEEP)
         )
     if enforce and count > limit.limit:
         started = started if started.tzinfo else started.replace(tzinfo=UTC)
@@ -99,7 +100,8 @@ def client_key(connection: ASGIConnection) -> str:
     proxies = connection.app.state.settings.proxies
     if not _trusted(peer, proxies):
         return peer
-    forwarded = [part.strip() for part in connection.headers.get("x-forwarded-for", "").split(",") if part.strip()]
+    header = connection.headers.get("x-forwarded-for", "")
+    forwarded = [part.strip() for part in header.split(",") if part.strip()]
     for address in reversed(forwarded):
         if not _trusted(address, proxies):
             return address[:64]

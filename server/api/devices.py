@@ -35,6 +35,7 @@ class DevicesController(Controller):
                 select(Device).where(Device.person_id == who.person_id).order_by(Device.created_at.desc())
             )
             return Phones([
-                PhoneOut(d.id, int(aware(d.created_at).timestamp() * 1000), d.revoked_at is not None, d.id == who.device_id)
+                PhoneOut(d.id, int(aware(d.created_at).timestamp() * 1000), d.revoked_at is not None,
+                         d.id == who.device_id)
                 for d in rows
             ])

@@ -48,7 +48,8 @@ class EnrolController(Controller):
             if await ratelimit.peek(session, ratelimit.ENROL_FAILURES_TOTAL, "all", now):
                 raise ratelimit.TooMany(int(ratelimit.ENROL_FAILURES_TOTAL.per.total_seconds()))
         async with maker.begin() as session:
-            outcome = await enrol(session, data.code, now, data.expect_person, Actor("anonymous", address=address))
+            outcome = await enrol(session, data.code, now, data.expect_person,
+                                  Actor("anonymous", address=address))
             if isinstance(outcome, Refusal):
                 await ratelimit.hit(session, ratelimit.ENROL_FAILURES_TOTAL, "all", now, enforce=False)
         if isinstance(outcome, Refusal):

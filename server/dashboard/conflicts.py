@@ -34,8 +34,10 @@ class ConflictPages(TownshipPages):
         who = await staff(request)
         with refused_as_409():
             async with maker.begin() as session:
-                conflict = await resolve_conflict(session, conflict_id, data.choice, who, request.app.state.clock, now_ms())
-                await audit.record(session, "conflict.resolved", audit.Actor.of(who, client_key(request)), now(),
+                conflict = await resolve_conflict(session, conflict_id, data.choice, who,
+                                                  request.app.state.clock, now_ms())
+                await audit.record(session, "conflict.resolved", audit.Actor.of(who, client_key(request)),
+                                   now(),
                                    subject=conflict.entry_id, conflict=conflict.id, field=conflict.field,
                                    choice=data.choice)
         return Redirect("/township/conflicts", status_code=303)

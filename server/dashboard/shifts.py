@@ -79,7 +79,8 @@ class ShiftPages(TownshipPages):
     @get("/subsidy.csv", opt={"action": "subsidy.read"})
     async def subsidy_csv(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
         month, rows = await self._sheet(request, maker, settings)
-        await audit.record_export(maker, await staff(request), "subsidy.csv", client_key(request), now(), month=month)
+        await audit.record_export(maker, await staff(request), "subsidy.csv", client_key(request), now(),
+                                  month=month)
         return Response(
             subsidy.sheet_csv(rows, month).encode("utf-8"),
             media_type="text/csv; charset=utf-8",

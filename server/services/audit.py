@@ -20,7 +20,8 @@ from server.policy import Principal
 
 EVENTS = frozenset({
     "code.issued", "code.spent", "code.refused", "code.void", "device.enrolled", "device.revoked",
-    "sign_in.ok", "sign_in.failed", "account.created", "person.moved", "settings.changed", "export", "conflict.resolved",
+    "sign_in.ok", "sign_in.failed", "account.created", "person.moved", "settings.changed", "export",
+    "conflict.resolved",
 })
 
 
@@ -63,7 +64,8 @@ def events_csv(events: list[AuditEvent], timezone) -> str:
     out = io.StringIO()
     out.write("\ufeff")  # Excel opens UTF-8 with the Chinese intact only with a BOM
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["时间 time", "事件 event", "谁 actor", "对象 subject", "镇街 township", "地址 address", "详情 detail"])
+    writer.writerow(["时间 time", "事件 event", "谁 actor", "对象 subject", "镇街 township", "地址 address",
+                     "详情 detail"])
     for e in events:
         detail = "; ".join(f"{k}={v}" for k, v in sorted(e.detail.items()))
         row = [_when(e.at, timezone), e.event, e.actor, e.subject, e.township, e.address, detail]
@@ -84,7 +86,9 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-async def record_sign_in(session: AsyncSession, username: str, outcome: object, address: str, now: datetime) -> None:
+async def record_sign_in(
+    session: AsyncSession, username: str, outcome: object, address: str, now: datetime
+) -> None:
     """A sign-in and its outcome: an account (it worked) or the reason shown (it did not)."""
     from server.models import Person, StaffAccount
 

@@ -47,14 +47,17 @@ async def person_in_scope(session: AsyncSession, who: Principal, person_id: str)
     )
 
 
-async def revoke_device(session: AsyncSession, who: Principal, device_id: str, now: datetime, address: str = "") -> bool:
+async def revoke_device(
+    session: AsyncSession, who: Principal, device_id: str, now: datetime, address: str = ""
+) -> bool:
     require(who, "people.enrol")
     device = await session.get(Device, device_id, with_for_update=True)
     if device is None or await person_in_scope(session, who, device.person_id) is None:
         return False
     if device.revoked_at is None:
         device.revoked_at = now
-        await record(session, "device.revoked", Actor.of(who, address), now, subject=device.person_id, device=device.id)
+        await record(session, "device.revoked", Actor.of(who, address), now, subject=device.person_id,
+                     device=device.id)
     return True
 
 

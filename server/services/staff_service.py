@@ -72,7 +72,8 @@ async def staff_create(
     stamp = clock.stamp(now, list(seen))
     moment = datetime.fromtimestamp(now / 1000, UTC)
     entry = Entry(
-        id=str(uuid.uuid4()), kind=kind.name, schema=kind.current, site_id=fields["site"], author_id=who.person_id,
+        id=str(uuid.uuid4()), kind=kind.name, schema=kind.current, site_id=fields["site"],
+        author_id=who.person_id,
         subject_id=subject_id, device_id=clock.node, fields=fields, stamps={name: stamp for name in fields},
         deleted=False, flags=[], device_times={}, seq=0, created_at=moment, updated_at=moment,
     )

@@ -94,12 +94,16 @@ class Push:
         if claimed.rowcount == 1:
             return None
         stored, device = (
-            await self.session.execute(select(ChangeLog.result, ChangeLog.device_id).where(ChangeLog.id == change.id))
+            await self.session.execute(
+                select(ChangeLog.result, ChangeLog.device_id).where(ChangeLog.id == change.id)
+            )
         ).one()
         if device != self.who.device_id:
             return _rejected(change.id, CHANGE_ID_TAKEN)
         first = msgspec.convert(stored, Result)
-        return Result(id=change.id, status="duplicate", first=first.status, errors=first.errors, stamp=first.stamp)
+        return Result(
+            id=change.id, status="duplicate", first=first.status, errors=first.errors, stamp=first.stamp
+        )
 
     async def _entry(self, entry_id: str) -> Entry | None:
         if entry_id in self.touched:

@@ -174,7 +174,9 @@ def server_entries(server: ServerProcess, person: str) -> dict[str, Entry]:
     return replica.entries
 
 
-def enrol_in_database(server: ServerProcess, person: str, enrolled_at: datetime | None = None) -> tuple[str, str]:
+def enrol_in_database(
+    server: ServerProcess, person: str, enrolled_at: datetime | None = None
+) -> tuple[str, str]:
     """A code spent by the server's own enrolment service (not POST /api/enrol, which is rate
     limited per address): the new device's id and token. `enrolled_at` back-dates the phone."""
     from server.services.enrolment import enrol

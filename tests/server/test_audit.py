@@ -41,7 +41,8 @@ def test_a_resolved_conflict_is_recorded(world: World) -> None:
     world.sign_in("admin1")
     page = world.client.get("/township/conflicts")
     conflict = re.search(r'data-conflict-id="(\d+)"', page.text)[1]
-    world.client.post(f"/township/conflicts/{conflict}/resolve", data={"choice": "0", "_csrf_token": world.csrf()})
+    world.client.post(f"/township/conflicts/{conflict}/resolve",
+                      data={"choice": "0", "_csrf_token": world.csrf()})
 
     assert "conflict.resolved" in _events(world)
 

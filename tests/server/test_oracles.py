@@ -23,7 +23,8 @@ def test_deleting_someone_elses_entry_and_a_missing_one_answer_alike(world: Worl
     lina.replica.put("theirs", "shift", shift(lina.site), START)
     lina.sync(START)
 
-    exists, missing = _push(zhang, _raw_change("d1", "theirs", "delete"), _raw_change("d2", "nobody", "delete"))
+    exists, missing = _push(zhang, _raw_change("d1", "theirs", "delete"),
+                            _raw_change("d2", "nobody", "delete"))
 
     assert exists.status == missing.status == "rejected"
     assert msgspec.to_builtins(exists.errors) == msgspec.to_builtins(missing.errors)
