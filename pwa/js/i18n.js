@@ -57,7 +57,7 @@ const WORDS = {
   saved: ["已保存", "Saved"],
   // enrol
   enrol_title: ["激活本机", "Set up this phone"],
-  enrol_help: ["请输入镇街工作人员给你的激活码。激活需要联网。", "Enter the code township staff gave you. This needs a connection."],
+  enrol_help: ["请输入镇街工作人员给你的激活码（12 位数字和字母，不分大小写）。激活需要联网。", "Enter the code township staff gave you (12 letters and digits, any case). This needs a connection."],
   enrol_code: ["激活码", "Code"],
   enrol_submit: ["激活", "Activate"],
   enrol_again: ["此设备已失效，请向镇街工作人员索取新的激活码。本机上的记录会保留。", "This phone was signed out. Ask township staff for a new code; your entries on this phone are kept."],
