@@ -107,6 +107,8 @@ def device_write_errors(
         return [FieldError("kind", "forbidden", f"{kind.name} entries are written by staff")]
     if current is not None and current.author_id != who.person_id:
         return [NOT_YOURS]  # the same answer as for an id nobody has used (§5 S3)
+    if current is not None and current.kind in WELLBEING_KINDS and not _made_here_or_since(who, current):
+        return [NOT_YOURS]  # wellbeing this phone may not see, it may not write either
     if current is not None and current.kind != kind.name:
         return [FieldError("kind", "invalid", f"this entry is a {current.kind}")]
     if current is not None and kind.immutable and op == "put":
@@ -136,6 +138,12 @@ def visible_to_device(who: Principal) -> ColumnElement[bool]:
         return own
     ours = or_(Entry.site_id == who.site_id, Entry.fields["to_site"].as_string() == who.site_id)
     return or_(own, and_(Entry.kind.in_(SITE_SHARED_KINDS), ours))
+
+
+def _made_here_or_since(who: Principal, entry: Entry) -> bool:
+    """`new_here` below, for one entry in hand."""
+    made = entry.created_at if entry.created_at.tzinfo else entry.created_at.replace(tzinfo=UTC)
+    return entry.device_id == who.device_id or (who.enrolled_at is not None and made >= who.enrolled_at)
 
 
 def _wellbeing_of_this_phone(who: Principal) -> ColumnElement[bool]:

@@ -66,3 +66,18 @@ def test_a_new_phone_gets_what_is_made_after_it_was_enrolled_and_on_it(world: Wo
 
     assert {"later", "here"} <= set(new.replica.entries)
     assert any(e.kind == "followup" for e in new.replica.entries.values())
+
+
+def test_a_phone_staff_enrolled_cannot_write_into_the_workers_earlier_checkin(world: World) -> None:
+    own = world.phone("zhangwei")
+    own.replica.put("old", "checkin", _checkin(own.site, "最近睡不着"), START)
+    own.sync(START)
+    other = _staff_enrols_a_phone(world, "zhangwei")
+    other.replica.put("old", "checkin", {"note": "改掉"}, START)
+
+    answer = other.transport(other.replica.request(START))
+
+    assert answer.results[0].status == "rejected"
+    assert [e.field for e in answer.results[0].errors] == ["entry"]
+    own.sync(START)
+    assert own.replica.entries["old"].fields["note"] == "最近睡不着"
