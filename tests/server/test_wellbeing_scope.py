@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 
-from sync.client import enrol
+from sync.client import HttpTransport, enrol
 from sync.replica import Replica
 from tests.support.world import START, Phone, World, shift
-from sync.client import HttpTransport
 
 
 def _checkin(site: str, note: str) -> dict:
