@@ -18,13 +18,13 @@ from litestar.template import TemplateConfig
 
 from server import db
 from server.api.config import ConfigController
+from server.api.devices import DevicesController
 from server.api.enrol import EnrolController
 from server.api.sync import SyncController
 from server.dashboard import PAGES
 from server.deps import provide_maker, provide_settings
 from server.errors import EXCEPTION_HANDLERS
 from server.dashboard.filters import make_filters
-from server.ratelimit import RateLimiter
 from server.security import security_headers
 from server.services.server_clock import ServerClock
 from server.settings import Settings
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SyncController,
             EnrolController,
             ConfigController,
+            DevicesController,
             *PAGES,
             create_static_files_router(
                 path="/township/static", directories=[HERE / "dashboard" / "static"], name="dashboard-static"
@@ -65,8 +66,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             {
                 "settings": settings,
                 "clock": ServerClock(),
-                "sign_in_limiter": RateLimiter(limit=10, per_seconds=60),
-                "enrol_limiter": RateLimiter(limit=10, per_seconds=60),
             }
         ),
         dependencies={"settings": Provide(provide_settings, sync_to_thread=False),

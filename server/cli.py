@@ -44,9 +44,11 @@ def serve(args: argparse.Namespace) -> int:
     print(f"暖心 Nuanxin: http://{args.host}:{args.port}/  (township: /township/, database: {settings.database_url})")
     for name, code in codes:
         print(f"  enrolment code for {name}: {code}")
+    # The app reads X-Forwarded-For itself, and only from NUANXIN_TRUSTED_PROXIES (ratelimit.py);
+    # uvicorn's own default would believe it from any local peer. No `Server: uvicorn` either: it
+    # tells an attacker what to look up.
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
-                # No `Server: uvicorn`: it tells an attacker what to look up.
-                server_header=False)
+                proxy_headers=False, server_header=False)
     return 0
 
 
@@ -73,6 +75,7 @@ def issue_code_cmd(args: argparse.Namespace) -> int:
 async def _add_account(settings: Settings, args: argparse.Namespace, password: str) -> None:
     from server.models import Person, Site
     from server.services.accounts import create_account
+    from server.services.audit import Actor, record
 
     engine = db.create_engine(settings.database_url)
     try:
@@ -87,6 +90,8 @@ async def _add_account(settings: Settings, args: argparse.Namespace, password: s
                 session.add(person)
                 await session.flush()
             await create_account(session, person.id, args.username, password, datetime.now(UTC))
+            await record(session, "account.created", Actor("cli"), datetime.now(UTC), subject=person.id,
+                         township=person.township, role=person.role, username=args.username)
     finally:
         await engine.dispose()
 

@@ -63,6 +63,10 @@ class EnrolCode(Base):
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    # Who issued it (a staff person, or "cli"), for the audit log.
+    issued_by: Mapped[str | None] = mapped_column(String(64))
+    # Tries of this code that did not spend it (another person expected): a few, then it is void.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Entry(Base):
@@ -124,3 +128,26 @@ class SyncCounter(Base):
     __tablename__ = "sync_counter"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+class RateCounter(Base):
+    """Attempts per key in a fixed window, shared by every server process (server/ratelimit.py)."""
+
+    __tablename__ = "rate_counters"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class AuditEvent(Base):
+    """A security-relevant event (server/services/audit.py). Written once, never edited."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(64))  # a person id, "device:<id>", "cli" or "anonymous"
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    township: Mapped[str] = mapped_column(String(100), default="", index=True)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict[str, Any]]

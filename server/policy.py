@@ -7,12 +7,15 @@ roles is docs/roles.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, true
+from litestar.exceptions import PermissionDeniedException
+from sqlalchemy import ColumnElement, and_, exists, or_, true
+from sqlalchemy.orm import aliased
 
 from server.models import Entry, Site
-from sync.entries import SITE_SHARED_KINDS, FieldError, Kind
+from sync.entries import KINDS, SITE_SHARED_KINDS, WELLBEING_KINDS, FieldError, Kind
 
 WORKER_ROLES = frozenset({"worker", "lead"})
 STAFF_ROLES = frozenset({"staff", "care", "admin"})
@@ -24,8 +27,10 @@ ACTIONS: dict[str, frozenset[str]] = {
     "account.self": DASHBOARD_ROLES,
     "shifts.read": frozenset({"lead", "staff", "care", "admin"}),
     "shifts.approve": frozenset({"staff", "admin"}),
-    "conflicts.read": frozenset({"staff", "admin"}),
-    "conflicts.resolve": frozenset({"staff", "admin"}),
+    # Of the conflict queue, care staff get the wellbeing conflicts and only those; staff and
+    # administrators everything else, and a count of the wellbeing ones (`conflict_kinds`).
+    "conflicts.read": frozenset({"staff", "care", "admin"}),
+    "conflicts.resolve": frozenset({"staff", "care", "admin"}),
     "wellbeing.counts": frozenset({"lead", "staff", "care", "admin"}),
     "wellbeing.details": frozenset({"care"}),
     "followups.write": frozenset({"care"}),
@@ -36,6 +41,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "supplies.read": frozenset({"lead", "staff", "admin"}),
     "requests.decide": frozenset({"staff", "admin"}),
     "deployment.manage": frozenset({"admin"}),
+    "audit.read": frozenset({"admin"}),
 }
 
 
@@ -49,6 +55,8 @@ class Principal:
     site_id: str | None
     township: str
     device_id: str | None = None
+    # When this phone was enrolled: it sees wellbeing made from then on (docs/roles.md).
+    enrolled_at: datetime | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -57,6 +65,17 @@ class Principal:
 
 def allowed(who: Principal | None, action: str) -> bool:
     return who is not None and who.role in ACTIONS[action]
+
+
+class Forbidden(PermissionDeniedException):
+    """A service refusing a caller the policy does not allow (a 403, whoever called it)."""
+
+
+def require(who: Principal | None, action: str) -> Principal:
+    """Services call this themselves rather than trust that their caller asked the policy."""
+    if not allowed(who, action):
+        raise Forbidden("您的角色不能这样做 / your role may not do this")
+    return who
 
 
 def visible_sites(who: Principal) -> ColumnElement[bool]:
@@ -68,6 +87,18 @@ def visible_sites(who: Principal) -> ColumnElement[bool]:
     return Site.township == who.township
 
 
+def conflict_kinds(who: Principal) -> frozenset[str]:
+    """The kinds of entry whose conflicts `who` lists and resolves: a wellbeing conflict shows
+    a check-in's contents, so it goes to care staff only."""
+    if allowed(who, "wellbeing.details"):
+        return WELLBEING_KINDS
+    return frozenset(KINDS) - WELLBEING_KINDS
+
+
+# What a phone hears about an entry id it may not write, whether or not the id exists.
+NOT_YOURS = FieldError("entry", "forbidden", "you have no entry with this id")
+
+
 def device_write_errors(
     who: Principal, kind: Kind, op: str, fields: dict[str, Any], current: Entry | None,
     to_site: Site | None = None,
@@ -77,7 +108,9 @@ def device_write_errors(
     if not kind.device_writable:
         return [FieldError("kind", "forbidden", f"{kind.name} entries are written by staff")]
     if current is not None and current.author_id != who.person_id:
-        return [FieldError("entry", "forbidden", "this entry belongs to someone else")]
+        return [NOT_YOURS]  # the same answer as for an id nobody has used (§5 S3)
+    if current is not None and current.kind in WELLBEING_KINDS and not _made_here_or_since(who, current):
+        return [NOT_YOURS]  # wellbeing this phone may not see, it may not write either
     if current is not None and current.kind != kind.name:
         return [FieldError("kind", "invalid", f"this entry is a {current.kind}")]
     if current is not None and kind.immutable and op == "put":
@@ -109,10 +142,35 @@ def _transfer_errors(who: Principal, named: str, target: Site | None) -> list[Fi
 
 def visible_to_device(who: Principal) -> ColumnElement[bool]:
     """Scoped pulls: a phone sees its person's entries and its site's supply ledger, including
-    transfers other sites sent it (they count in its stock)."""
-    own = Entry.subject_id == who.person_id
+    transfers other sites sent it (they count in its stock).
+
+    Of its person's wellbeing it sees only what was made on it or after it was enrolled, and
+    the follow-ups on those check-ins: a code issued by staff must not open a worker's
+    wellbeing history (docs/roles.md, "A new phone and wellbeing")."""
+    mine = Entry.subject_id == who.person_id
+    own = and_(mine, or_(Entry.kind.not_in(WELLBEING_KINDS), _wellbeing_of_this_phone(who)))
     if who.site_id is None:
         return own
     ours = or_(Entry.site_id == who.site_id, Entry.fields["to_site"].as_string() == who.site_id)
     return or_(own, and_(Entry.kind.in_(SITE_SHARED_KINDS), ours))
 
+
+def _made_here_or_since(who: Principal, entry: Entry) -> bool:
+    """`new_here` below, for one entry in hand."""
+    made = entry.created_at if entry.created_at.tzinfo else entry.created_at.replace(tzinfo=UTC)
+    return entry.device_id == who.device_id or (who.enrolled_at is not None and made >= who.enrolled_at)
+
+
+def _wellbeing_of_this_phone(who: Principal) -> ColumnElement[bool]:
+    """Check-ins made on this phone or since its enrolment; follow-ups on such check-ins."""
+    since = who.enrolled_at or datetime.max.replace(tzinfo=UTC)  # unknown: only its own
+
+    def new_here(row) -> ColumnElement[bool]:  # noqa: ANN001 - Entry or an alias of it
+        return or_(row.device_id == who.device_id, row.created_at >= since)
+
+    checkin = aliased(Entry)
+    followed = exists().where(
+        checkin.id == Entry.fields["checkin"].as_string(), checkin.kind == "checkin",
+        checkin.subject_id == who.person_id, new_here(checkin),
+    )
+    return or_(and_(Entry.kind == "checkin", new_here(Entry)), and_(Entry.kind == "followup", followed))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,10 +45,19 @@ class Settings:
     # Signs CSRF tokens (and, later, sessions). Production must set NUANXIN_SECRET; a
     # development process makes up its own.
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Proxies whose X-Forwarded-For is believed (addresses or networks); none by default, so a
+    # client cannot choose the address its attempts are counted under.
+    trusted_proxies: str = ""
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @cached_property
+    def proxies(self) -> tuple:
+        from server.ratelimit import parse_proxies
+
+        return parse_proxies(self.trusted_proxies)
 
     @property
     def dev_access(self) -> bool:
@@ -63,12 +73,18 @@ class Settings:
             values["env"] = env["NUANXIN_ENV"]
         if "NUANXIN_SECRET" in env:
             values["secret"] = env["NUANXIN_SECRET"]
+        if "NUANXIN_TRUSTED_PROXIES" in env:
+            values["trusted_proxies"] = env["NUANXIN_TRUSTED_PROXIES"]
         if "NUANXIN_TIMEZONE" in env:
             values["timezone"] = env["NUANXIN_TIMEZONE"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.env not in ("development", "production"):
             raise SettingsError(f"NUANXIN_ENV must be development or production, not {settings.env!r}")
+        try:
+            settings.proxies
+        except ValueError as err:
+            raise SettingsError(f"NUANXIN_TRUSTED_PROXIES: {err}") from None
         if settings.production and "NUANXIN_SECRET" not in env and "secret" not in overrides:
             raise SettingsError(f"production needs NUANXIN_SECRET; make one with `{MAKE_SECRET}`")
         problem = secret_problem(settings.secret) if settings.production else None

@@ -64,7 +64,7 @@ const WORDS = {
   offline_sync: ["现在离线，联网后会自动同步", "Offline now: it syncs by itself once there is a connection"],
   // enrol
   enrol_title: ["激活本机", "Set up this phone"],
-  enrol_help: ["请输入镇街工作人员给你的激活码。激活需要联网。", "Enter the enrolment code township staff gave you. This needs a connection."],
+  enrol_help: ["请输入镇街工作人员给你的激活码（12 位数字和字母，不分大小写）。激活需要联网。", "Enter the enrolment code township staff gave you (12 letters and digits, any case). This needs a connection."],
   enrol_code: ["激活码", "Enrolment code"],
   enrol_submit: ["激活", "Activate"],
   enrol_again: ["此设备已失效，请向镇街工作人员索取新的激活码。本机上的记录会保留。", "This phone was signed out. Ask township staff for a new enrolment code; your entries on this phone are kept."],
@@ -174,6 +174,11 @@ const WORDS = {
   import_bad: ["无法读取这个文件", "Cannot read this file"],
   re_enrol: ["重新激活本机", "Set up this phone again"],
   confirm_re_enrol: ["确认重新激活？本机记录会保留", "Set up again? Entries on this phone are kept"],
+  phones_title: ["本人的手机", "My phones"],
+  phones_offline: ["联网后显示本人登记过的手机", "Your enrolled phones show when online"],
+  this_phone: ["本机", "this phone"],
+  phone_revoked: ["已停用", "revoked"],
+  new_phone: ["{when} 有一部新手机（{id}）用您的名字登记了。如果是您本人，不用处理；如果不是，请马上请镇街停用它。新手机只能看到登记之后的关怀打卡。", "A new phone ({id}) was enrolled in your name on {when}. If it was you, there is nothing to do; if not, ask your township to revoke it now. A new phone sees only check-ins made after it was enrolled."],
   storage_persist: ["已申请长期保存本机数据", "Local data is kept persistently"],
   // field names for errors
   f_end: ["结束时间", "End"],

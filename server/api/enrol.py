@@ -8,10 +8,11 @@ from litestar import Controller, Request, post
 from litestar.params import JSONBody
 from msgspec import Struct
 
+from server import ratelimit
 from server.deps import MakerDep, now_ms
 from server.errors import ApiError
-from server.ratelimit import client_key
-from server.services.enrolment import EnrolmentError, OtherPersonError, enrol
+from server.services.audit import Actor
+from server.services.enrolment import Refusal, enrol
 from sync.protocol import Enrolment
 
 
@@ -39,16 +40,21 @@ class EnrolController(Controller):
 
     @post(operation_id="enrol", status_code=201, summary="Enrol a phone with a one-time code")
     async def enrol(self, request: Request, data: JSONBody[Enrolment], maker: MakerDep) -> Enrolled:
-        request.app.state.enrol_limiter.check(client_key(request))
-        try:
-            async with maker.begin() as session:
-                device, token, person, site = await enrol(
-                    session, data.code, datetime.now(UTC), data.expect_person
-                )
-        except OtherPersonError as err:
-            raise ApiError(409, str(err), "code", error="other_person") from None
-        except EnrolmentError as err:
-            raise ApiError(400, str(err), "code") from None
+        address = ratelimit.client_key(request)
+        now = datetime.now(UTC)
+        # Counted in their own transaction: a refused attempt still counts.
+        async with maker.begin() as session:
+            await ratelimit.hit(session, ratelimit.ENROL_PER_ADDRESS, address, now)
+            if await ratelimit.peek(session, ratelimit.ENROL_FAILURES_TOTAL, "all", now):
+                raise ratelimit.TooMany(int(ratelimit.ENROL_FAILURES_TOTAL.per.total_seconds()))
+        async with maker.begin() as session:
+            outcome = await enrol(session, data.code, now, data.expect_person,
+                                  Actor("anonymous", address=address))
+            if isinstance(outcome, Refusal):
+                await ratelimit.hit(session, ratelimit.ENROL_FAILURES_TOTAL, "all", now, enforce=False)
+        if isinstance(outcome, Refusal):
+            raise ApiError(outcome.status, outcome.reason, "code", error=outcome.error)
+        device, token, person, site = outcome
         return Enrolled(
             device=device.id,
             token=token,

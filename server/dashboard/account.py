@@ -11,8 +11,8 @@ from msgspec import Struct
 from server.dashboard.auth import SESSION_COOKIE
 from server.dashboard.common import TownshipPages, now, page, staff
 from server.deps import MakerDep, SettingsDep
-from server.ratelimit import client_key
-from server.services import accounts
+from server import ratelimit
+from server.services import accounts, audit
 
 
 class SignIn(Struct):
@@ -32,9 +32,12 @@ class AccountPages(TownshipPages):
 
     @post("/login", status_code=303, opt={"public": True})
     async def login(self, request: Request, data: URLEncodedBody[SignIn], maker: MakerDep, settings: SettingsDep) -> Response:
-        request.app.state.sign_in_limiter.check(client_key(request))
+        address = ratelimit.client_key(request)
+        async with maker.begin() as session:
+            await ratelimit.hit(session, ratelimit.SIGN_IN_PER_ADDRESS, address, now())
         async with maker.begin() as session:
             account = await accounts.sign_in(session, data.username.strip(), data.password, now())
+            await audit.record_sign_in(session, data.username.strip(), account, address, now())
         if isinstance(account, str):
             return page(request, "login.html", error=account, next="/township/")
         target = request.query_params.get("next", "/township/")

@@ -11,7 +11,8 @@ from msgspec import Struct
 
 from server.dashboard.common import TownshipPages, now, page, staff
 from server.deps import MakerDep
-from server.services import deployment, people
+from server.ratelimit import client_key
+from server.services import audit, deployment, people
 from server.services.enrolment import issue_code
 
 
@@ -47,14 +48,14 @@ class AdminPages(TownshipPages):
             person = await people.person_in_scope(session, who, person_id)
             if person is None:
                 raise PermissionDeniedException("这个人不在您的管辖范围 / not in your scope")
-            code = await issue_code(session, person.id, now())
+            code = await issue_code(session, person.id, now(), audit.Actor.of(who, client_key(request)))
         return page(request, "code.html", person=person, code=code)
 
     @post("/devices/{device_id:str}/revoke", status_code=303, opt={"action": "people.enrol"})
     async def revoke(self, request: Request, device_id: FromPath[str], maker: MakerDep) -> Redirect:
         who = await staff(request)
         async with maker.begin() as session:
-            if not await people.revoke_device(session, who, device_id, now()):
+            if not await people.revoke_device(session, who, device_id, now(), client_key(request)):
                 raise PermissionDeniedException("这部手机不在您的管辖范围 / not in your scope")
         return Redirect("/township/people", status_code=303)
 
@@ -62,7 +63,7 @@ class AdminPages(TownshipPages):
     async def move(self, request: Request, person_id: FromPath[str], data: URLEncodedBody[Move], maker: MakerDep) -> Redirect:
         who = await staff(request)
         async with maker.begin() as session:
-            if not await people.move_person(session, who, person_id, data.site):
+            if not await people.move_person(session, who, person_id, data.site, now(), client_key(request)):
                 raise PermissionDeniedException("不在您的管辖范围 / not in your scope")
         return Redirect("/township/people", status_code=303)
     # -- deployment settings --------------------------------------------------------------------
@@ -76,7 +77,7 @@ class AdminPages(TownshipPages):
 
     @post("/settings", status_code=200, opt={"action": "deployment.manage"})
     async def settings_save(self, request: Request, data: URLEncodedBody[SettingsForm], maker: MakerDep) -> Template:
-        await staff(request)
+        who = await staff(request)
         try:
             chosen = msgspec.convert(
                 {
@@ -93,4 +94,6 @@ class AdminPages(TownshipPages):
             return page(request, "settings.html", d=current, error=str(err))
         async with maker.begin() as session:
             await deployment.save(session, chosen)
+            await audit.record(session, "settings.changed", audit.Actor.of(who, client_key(request)), now(),
+                               subject="deployment", **msgspec.to_builtins(chosen))
         return page(request, "settings.html", d=chosen, saved=True)

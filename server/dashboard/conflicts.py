@@ -7,9 +7,11 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Struct
 
-from server.dashboard.common import TownshipPages, page, refused_as_409, staff
+from server.dashboard.common import TownshipPages, now, page, refused_as_409, staff
 from server.deps import MakerDep, now_ms
-from server.services.staff_service import open_conflict_views, resolve_conflict
+from server.ratelimit import client_key
+from server.services import audit
+from server.services.staff_service import open_conflict_views, others_open_conflicts, resolve_conflict
 
 
 class Resolution(Struct):
@@ -22,7 +24,8 @@ class ConflictPages(TownshipPages):
         who = await staff(request)
         async with maker() as session:
             conflicts = await open_conflict_views(session, who)
-        return page(request, "conflicts.html", conflicts=conflicts)
+            others = await others_open_conflicts(session, who)
+        return page(request, "conflicts.html", conflicts=conflicts, others=others)
 
     @post("/conflicts/{conflict_id:int}/resolve", status_code=303, opt={"action": "conflicts.resolve"})
     async def resolve(
@@ -31,5 +34,10 @@ class ConflictPages(TownshipPages):
         who = await staff(request)
         with refused_as_409():
             async with maker.begin() as session:
-                await resolve_conflict(session, conflict_id, data.choice, who, request.app.state.clock, now_ms())
+                conflict = await resolve_conflict(session, conflict_id, data.choice, who,
+                                                  request.app.state.clock, now_ms())
+                await audit.record(session, "conflict.resolved", audit.Actor.of(who, client_key(request)),
+                                   now(),
+                                   subject=conflict.entry_id, conflict=conflict.id, field=conflict.field,
+                                   choice=data.choice)
         return Redirect("/township/conflicts", status_code=303)

@@ -11,11 +11,12 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Struct
 
-from server.dashboard.common import TownshipPages, page, refused_as_409, staff
+from server.dashboard.common import TownshipPages, now, page, refused_as_409, staff
 from server.dashboard.filters import make_filters
 from server.deps import MakerDep, SettingsDep, now_ms
 from server.errors import ApiError
-from server.services import deployment, reports, subsidy
+from server.ratelimit import client_key
+from server.services import audit, deployment, reports, subsidy
 from server.services.staff_service import approve_shift
 
 MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
@@ -53,6 +54,7 @@ class ShiftPages(TownshipPages):
         who = await staff(request)
         async with maker() as session:
             sites = await reports.shifts_by_site(session, who, limit=None)
+        await audit.record_export(maker, who, "shifts.csv", client_key(request), now())
         filters = make_filters(settings.timezone)
         return Response(
             reports.shifts_csv(sites, filters["when"], filters["label"]).encode("utf-8"),
@@ -82,6 +84,8 @@ class ShiftPages(TownshipPages):
     @get("/subsidy.csv", opt={"action": "subsidy.read"})
     async def subsidy_csv(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
         month, rows = await self._sheet(request, maker, settings)
+        await audit.record_export(maker, await staff(request), "subsidy.csv", client_key(request), now(),
+                                  month=month)
         return Response(
             subsidy.sheet_csv(rows, month).encode("utf-8"),
             media_type="text/csv; charset=utf-8",

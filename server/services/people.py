@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Device, Person, Site
-from server.policy import Principal, visible_sites
+from server.policy import Principal, require, visible_sites
+from server.services.audit import Actor, record
 
 
 @dataclass
@@ -46,20 +47,31 @@ async def person_in_scope(session: AsyncSession, who: Principal, person_id: str)
     )
 
 
-async def revoke_device(session: AsyncSession, who: Principal, device_id: str, now: datetime) -> bool:
+async def revoke_device(
+    session: AsyncSession, who: Principal, device_id: str, now: datetime, address: str = ""
+) -> bool:
+    require(who, "people.enrol")
     device = await session.get(Device, device_id, with_for_update=True)
     if device is None or await person_in_scope(session, who, device.person_id) is None:
         return False
     if device.revoked_at is None:
         device.revoked_at = now
+        await record(session, "device.revoked", Actor.of(who, address), now, subject=device.person_id,
+                     device=device.id)
     return True
 
 
-async def move_person(session: AsyncSession, who: Principal, person_id: str, site_id: str) -> bool:
+async def move_person(
+    session: AsyncSession, who: Principal, person_id: str, site_id: str, now: datetime, address: str = ""
+) -> bool:
     """A worker moves to another site; their phones' next pulls follow (§5 scope)."""
+    require(who, "people.manage")
     person = await person_in_scope(session, who, person_id)
     site = await session.scalar(select(Site).where(Site.id == site_id, visible_sites(who)))
     if person is None or site is None:
         return False
+    if person.site_id != site.id:
+        await record(session, "person.moved", Actor.of(who, address), now, subject=person.id,
+                     before=person.site_id, after=site.id)
     person.site_id = site.id
     return True

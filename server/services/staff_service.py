@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import ChangeLog, Conflict, Device, Entry, Person, Site
-from server.policy import Principal, visible_sites
+from server.policy import Principal, conflict_kinds, visible_sites
 from server.services.server_clock import ServerClock
 from server.services.sync_service import assign_seq
 from sync.entries import KINDS, FieldError, check_entry, check_fields
@@ -59,13 +59,47 @@ async def staff_edit(
     await assign_seq(session, [entry])
 
 
+async def staff_create(
+    session: AsyncSession, kind_name: str, fields: dict[str, Any], who: Principal, subject_id: str,
+    clock: ServerClock, now: int, seen: list[str] = (),
+) -> Entry:
+    """A new entry written by staff (a care follow-up): the same field checks, bounds and change
+    record as `staff_edit`, on an entry of its own, stamped after every stamp in `seen`."""
+    kind = KINDS[kind_name]
+    errors = check_fields(kind, kind.current, fields) or check_entry(kind, fields)
+    if errors:
+        raise StaffEditError(errors)
+    stamp = clock.stamp(now, list(seen))
+    moment = datetime.fromtimestamp(now / 1000, UTC)
+    entry = Entry(
+        id=str(uuid.uuid4()), kind=kind.name, schema=kind.current, site_id=fields["site"],
+        author_id=who.person_id,
+        subject_id=subject_id, device_id=clock.node, fields=fields, stamps={name: stamp for name in fields},
+        deleted=False, flags=[], device_times={}, seq=0, created_at=moment, updated_at=moment,
+    )
+    session.add(entry)
+    session.add(
+        ChangeLog(
+            id=str(uuid.uuid4()),
+            device_id=clock.node,
+            entry_id=entry.id,
+            body=msgspec.json.encode({"by": who.person_id, "stamp": stamp, "fields": fields}).decode(),
+            result={"status": "applied", "stamp": stamp},
+            received_at=moment,
+        )
+    )
+    await assign_seq(session, [entry])
+    return entry
+
+
 async def resolve_conflict(
     session: AsyncSession, conflict_id: int, choice: int, who: Principal, clock: ServerClock, now: int
 ) -> Conflict:
     """Keep candidate `choice` of an open conflict; the choice supersedes every candidate."""
     conflict = await session.scalar(
         select(Conflict).join(Entry, Entry.id == Conflict.entry_id).join(Site, Site.id == Entry.site_id)
-        .where(Conflict.id == conflict_id, visible_sites(who)).with_for_update(of=Conflict)
+        .where(Conflict.id == conflict_id, visible_sites(who), Entry.kind.in_(conflict_kinds(who)))
+        .with_for_update(of=Conflict)
     )
     if conflict is None or conflict.resolved_at is not None:
         raise StaffEditError([FieldError("conflict", "gone", "this conflict is already resolved")])
@@ -119,6 +153,15 @@ class ConflictView:
     candidates: list[CandidateView]
 
 
+async def others_open_conflicts(session: AsyncSession, who: Principal) -> int:
+    """How many open conflicts in `who`'s sites are for someone else's role (a count only)."""
+    return await session.scalar(
+        select(func.count()).select_from(Conflict).join(Entry, Entry.id == Conflict.entry_id)
+        .join(Site, Site.id == Entry.site_id)
+        .where(Conflict.resolved_at.is_(None), visible_sites(who), Entry.kind.not_in(conflict_kinds(who)))
+    ) or 0
+
+
 async def open_conflict_views(session: AsyncSession, who: Principal) -> list[ConflictView]:
     rows = (
         await session.execute(
@@ -126,7 +169,7 @@ async def open_conflict_views(session: AsyncSession, who: Principal) -> list[Con
             .join(Entry, Entry.id == Conflict.entry_id)
             .join(Person, Person.id == Entry.author_id)
             .join(Site, Site.id == Entry.site_id)
-            .where(Conflict.resolved_at.is_(None), visible_sites(who))
+            .where(Conflict.resolved_at.is_(None), visible_sites(who), Entry.kind.in_(conflict_kinds(who)))
             .order_by(Conflict.opened_at)
         )
     ).all()

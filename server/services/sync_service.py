@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.models import ChangeLog, Conflict, Device, Entry, Site, SyncCounter
-from server.policy import Principal, device_write_errors, visible_to_device
+from server.policy import NOT_YOURS, Principal, device_write_errors, visible_to_device
 from server.services.clock_correction import CLOCK_CORRECTED, Correction
 from sync import ledger
 from sync.entries import KINDS, FieldError, check_entry, check_fields, upgrade
@@ -33,6 +33,7 @@ from sync.protocol import (
 from sync.protocol import Entry as WireEntry
 
 RETRIES = 3
+CHANGE_ID_TAKEN = FieldError("id", "taken", "this change id cannot be used; make the change again")
 _peek = msgspec.json.Decoder(dict)
 
 
@@ -64,11 +65,9 @@ class Push:
         except (msgspec.ValidationError, msgspec.DecodeError) as err:
             path, reason = error_path(err) if isinstance(err, msgspec.ValidationError) else ("$", str(err))
             return _rejected(_peek_id(raw), FieldError(f"$.changes[{index}]{path[1:]}", "invalid", reason))
-        first = await self._claim(change, raw)  # S3
-        if first is not None:
-            return Result(
-                id=change.id, status="duplicate", first=first.status, errors=first.errors, stamp=first.stamp
-            )
+        seen = await self._claim(change, raw)  # S3
+        if seen is not None:
+            return seen
         result = await self._decide(change)
         await self.session.execute(
             update(ChangeLog).where(ChangeLog.id == change.id).values(result=msgspec.to_builtins(result))
@@ -76,7 +75,8 @@ class Push:
         return result
 
     async def _claim(self, change: Change, raw: msgspec.Raw) -> Result | None:
-        """Record the change id, or return the first result if it was already recorded."""
+        """Record the change id, or answer a change id already recorded: with its first result
+        if this device sent it, and with nothing of another device's result if not."""
         dialect = self.session.bind.dialect.name
         insert = (postgresql if dialect == "postgresql" else sqlite).insert
         claimed = await self.session.execute(
@@ -93,8 +93,17 @@ class Push:
         )
         if claimed.rowcount == 1:
             return None
-        stored = await self.session.scalar(select(ChangeLog.result).where(ChangeLog.id == change.id))
-        return msgspec.convert(stored, Result)
+        stored, device = (
+            await self.session.execute(
+                select(ChangeLog.result, ChangeLog.device_id).where(ChangeLog.id == change.id)
+            )
+        ).one()
+        if device != self.who.device_id:
+            return _rejected(change.id, CHANGE_ID_TAKEN)
+        first = msgspec.convert(stored, Result)
+        return Result(
+            id=change.id, status="duplicate", first=first.status, errors=first.errors, stamp=first.stamp
+        )
 
     async def _entry(self, entry_id: str) -> Entry | None:
         if entry_id in self.touched:
@@ -118,7 +127,7 @@ class Push:
         to_site = await self._site(fields.get("to_site"))
         errors += device_write_errors(self.who, kind, change.op, fields, row, to_site)
         if row is None and change.op == "delete":
-            errors.append(FieldError("entry", "invalid", "there is no such entry to delete"))
+            errors.append(NOT_YOURS)
         if errors:
             return _rejected(change.id, *errors)
 

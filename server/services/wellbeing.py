@@ -1,12 +1,12 @@
 """Wellbeing on the dashboard: counts for staff, details for care staff only (docs/roles.md).
 
-Callers check `wellbeing.details` with the policy before calling `details`; the queries here
-are scoped to the sites the person may see.
+Each function asks the policy itself (`require`), whoever calls it; the queries are scoped to
+the sites the person may see. A follow-up is written through the staff-edit path
+(`staff_service.staff_create`): field checks, length bounds and a change record.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -14,10 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Entry, Person, Site
-from server.policy import Principal, visible_sites
+from server.policy import Principal, require, visible_sites
 from server.services.server_clock import ServerClock
-from server.services.staff_service import StaffEditError
-from server.services.sync_service import assign_seq
+from server.services.staff_service import StaffEditError, staff_create
 from sync.entries import FieldError
 
 WINDOW = timedelta(days=7)
@@ -56,6 +55,7 @@ async def _recent(session: AsyncSession, who: Principal, since: datetime):
 
 
 async def counts_by_site(session: AsyncSession, who: Principal) -> list[SiteCounts]:
+    require(who, "wellbeing.counts")
     counts: dict[str, SiteCounts] = {}
     for entry, site, _ in await _recent(session, who, datetime.now(UTC) - WINDOW):
         if entry.kind != "checkin":
@@ -72,6 +72,7 @@ async def counts_by_site(session: AsyncSession, who: Principal) -> list[SiteCoun
 
 
 async def details(session: AsyncSession, who: Principal) -> list[CheckinView]:
+    require(who, "wellbeing.details")
     rows = await _recent(session, who, datetime.now(UTC) - 4 * WINDOW)
     checkins = {
         e.id: CheckinView(e.id, person, site, e.fields.get("at", 0), e.fields)
@@ -88,6 +89,7 @@ async def add_followup(
     session: AsyncSession, who: Principal, checkin_id: str, note: str, next_step: str, clock: ServerClock, now: int
 ) -> Entry:
     """A care follow-up is an entry of its own, linked to the check-in, pulled by the worker."""
+    require(who, "followups.write")
     checkin = await session.scalar(
         select(Entry).join(Site, Site.id == Entry.site_id)
         .where(Entry.id == checkin_id, Entry.kind == "checkin", visible_sites(who))
@@ -96,15 +98,6 @@ async def add_followup(
         raise StaffEditError([FieldError("checkin", "gone", "no such check-in in your township")])
     if not note.strip():
         raise StaffEditError([FieldError("note", "required", "write what was done or agreed")])
-    stamp = clock.stamp(now, list(checkin.stamps.values()))
     fields = {"site": checkin.site_id, "checkin": checkin.id, "at": now, "note": note.strip(), "next_step": next_step.strip()}
-    moment = datetime.fromtimestamp(now / 1000, UTC)
-    entry = Entry(
-        id=str(uuid.uuid4()), kind="followup", schema=1, site_id=checkin.site_id, author_id=who.person_id,
-        subject_id=checkin.subject_id, device_id=clock.node, fields=fields,
-        stamps={name: stamp for name in fields}, deleted=False, flags=[], device_times={}, seq=0,
-        created_at=moment, updated_at=moment,
-    )
-    session.add(entry)
-    await assign_seq(session, [entry])
-    return entry
+    return await staff_create(session, "followup", fields, who, checkin.subject_id, clock, now,
+                              list(checkin.stamps.values()))

@@ -46,8 +46,8 @@ def own_address(page: Page) -> None:
     """Give this phone an address of its own, as a real phone has.
 
     The server allows 10 enrolments a minute per client address, and every phone of the test
-    session comes from 127.0.0.1; uvicorn takes the client address from X-Forwarded-For when
-    the request comes from 127.0.0.1 (its default `forwarded_allow_ips`).
+    session comes from 127.0.0.1; the test server trusts 127.0.0.1 as a proxy
+    (NUANXIN_TRUSTED_PROXIES in conftest.py), so it counts the X-Forwarded-For address.
     """
     n = next(_addresses)
     address = f"198.51.{100 + n // 250}.{n % 250 + 1}"  # from TEST-NET-2 (RFC 5737) on
@@ -163,23 +163,30 @@ def now_ms() -> int:
 
 
 def server_entries(server: ServerProcess, person: str) -> dict[str, Entry]:
-    """What the server holds for `person`, pulled by a second phone of theirs (the Python client)."""
-    device, token = enrol_in_database(server, person)
+    """What the server holds for `person`, pulled by a second phone of theirs (the Python client).
+
+    That phone is dated as enrolled before everything: a phone enrolled now would see none of
+    the person's earlier wellbeing (docs/roles.md, "A new phone and wellbeing")."""
+    device, token = enrol_in_database(server, person, enrolled_at=datetime(2000, 1, 1, tzinfo=UTC))
     with httpx.Client(base_url=server.url, timeout=30) as http:
         replica = Replica(device=device)
         sync(replica, HttpTransport(http, token))
     return replica.entries
 
 
-def enrol_in_database(server: ServerProcess, person: str) -> tuple[str, str]:
+def enrol_in_database(
+    server: ServerProcess, person: str, enrolled_at: datetime | None = None
+) -> tuple[str, str]:
     """A code spent by the server's own enrolment service (not POST /api/enrol, which is rate
-    limited per address): the new device's id and token."""
+    limited per address): the new device's id and token. `enrolled_at` back-dates the phone."""
     from server.services.enrolment import enrol
     from server.services.enrolment import issue_code as issue
 
     async def spend(session: Any) -> tuple[str, str]:
         code = await issue(session, person, datetime.now(UTC))
         device, token, _, _ = await enrol(session, code, datetime.now(UTC))
+        if enrolled_at is not None:
+            device.created_at = enrolled_at
         return device.id, token
 
     return _run(spend, server.database_url)

@@ -16,7 +16,7 @@ from tests.support.world import HOUR, START, World, conflict_on_post, shift
 DASHBOARD = {"lead", "staff", "care", "admin"}
 PAGES = [
     ("/township/", DASHBOARD),
-    ("/township/conflicts", {"staff", "admin"}),
+    ("/township/conflicts", {"staff", "care", "admin"}),
     ("/township/wellbeing", DASHBOARD),
     ("/township/people", {"staff", "admin"}),
     ("/township/password", DASHBOARD),
@@ -24,6 +24,8 @@ PAGES = [
     ("/township/subsidy", {"staff", "admin"}),
     ("/township/subsidy.csv", {"staff", "admin"}),
     ("/township/settings", {"admin"}),
+    ("/township/audit", {"admin"}),
+    ("/township/audit.csv", {"admin"}),
     ("/township/supplies", {"lead", "staff", "admin"}),
 ]
 ACTIONS = [
@@ -37,6 +39,9 @@ ACTIONS = [
     ("/township/settings", {"items": "mask | 口罩 | Masks | 个", "max_shift_hours": "12", "min_rest_hours": "8",
                             "max_days_without_rest": "7", "day": "15", "night": "20", "on_call": "10"}, {"admin"}),
 ]
+# Let through by the guard but refused by the service: care staff resolve wellbeing conflicts
+# only, and the conflict here is on a shift.
+REFUSED = {("/township/conflicts/{conflict}/resolve", "care"): {409}}
 ACCOUNTS = {"lead": "lead1", "staff": "wangfang", "care": "chenjing", "admin": "admin1"}
 PRIVATE_NOTE = "夜里睡不着，想找人聊聊"
 
@@ -74,6 +79,7 @@ def test_each_role_reaches_exactly_its_pages_and_actions(township: World, role: 
         path = template.format(**township.ids)
         answer = township.client.post(path, data={**form, "_csrf_token": token}, follow_redirects=False)
         expected = {200, 303} if role in allowed else ({401} if role is None else {403})
+        expected = REFUSED.get((template, role), expected)
         if answer.status_code not in expected:
             wrong.append((path, answer.status_code, expected))
     assert wrong == []

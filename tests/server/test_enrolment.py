@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 
 from server.models import Device, EnrolCode
-from server.services.enrolment import digest
+from server.services.enrolment import code_hash
 from sync.client import SyncError, enrol
 from tests.support.world import START, World, shift
 
@@ -39,7 +39,7 @@ def test_a_code_works_once(world: World) -> None:
 def test_an_expired_code_is_refused(world: World) -> None:
     code = world.code("lina")
     world.session(lambda session: session.execute(
-        update(EnrolCode).where(EnrolCode.code_hash == digest(code))
+        update(EnrolCode).where(EnrolCode.code_hash == code_hash(code))
         .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))))
 
     assert _enrol_status(world, code)[0] == 400

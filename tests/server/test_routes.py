@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Conflict, Entry, Person, Site
-from server.policy import ACTIONS
+from server.policy import ACTIONS, Principal, conflict_kinds
 from server.services.accounts import create_account
 from tests.support.world import HOUR, START, World, conflict_on_post, shift
 
@@ -117,6 +117,8 @@ def expected(who: tuple[str, str] | None, method: str, opt: dict, has_params: bo
         return {403}
     if township == "theirs" and has_params:  # a named thing of our township: never theirs to act on
         return {403, 404, 409}
+    if action == "conflicts.resolve" and "shift" not in conflict_kinds(Principal("p", "p", role, None, township)):
+        return {409}  # the conflict is on a shift; care staff resolve only wellbeing conflicts
     return {200} if method == "GET" else {200, 303}
 
 

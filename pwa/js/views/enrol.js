@@ -48,7 +48,7 @@ export async function enrol(code) {
 /** @param {HTMLElement} root @param {import("../app.js").Ctx} ctx */
 export function mount(root, ctx) {
   const code = /** @type {HTMLInputElement} */ (h("input", {
-    type: "text", required: true, minLength: 4, maxLength: 32, autocomplete: "one-time-code", inputMode: "numeric",
+    type: "text", required: true, minLength: 4, maxLength: 32, autocomplete: "one-time-code", inputMode: "text",
     autocapitalize: "characters", spellcheck: false, "data-test": "enrol-code",
   }));
   const error = h("p", { class: "error", role: "alert", "data-test": "enrol-error" });

@@ -2,7 +2,7 @@
 /** 我的: who and where, language, data used, export and import, set up again. */
 import { getMeta, getMetas, notify, promisifyRequest as req, setMetas, tx } from "../db.js";
 import { receive } from "../clock.js";
-import { fmtBytes, getLang, setLang, t } from "../i18n.js";
+import { fmtBytes, fmtDateTime, getLang, setLang, t } from "../i18n.js";
 import { installPanel } from "../install.js";
 import { APP_VERSION } from "../sync.js";
 import { confirmButton, fill, h, noSite, section } from "../ui.js";
@@ -75,6 +75,30 @@ export async function download() {
   setTimeout(() => URL.revokeObjectURL(/** @type {HTMLAnchorElement} */ (a).href), 10000);
 }
 
+/**
+ * This person's phones (GET /api/devices, docs/sync-protocol.md "A person's phones"). A phone
+ * enrolled after this one, and not revoked, is announced: a code someone else spent is noticed.
+ * @param {HTMLElement} box @param {string|undefined} token
+ */
+async function showPhones(box, token) {
+  /** @type {{id: string, enrolled_at: number, revoked: boolean, this: boolean}[] | null} */
+  let devices = null;
+  if (token && navigator.onLine) {
+    try {
+      const res = await fetch("/api/devices", { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
+      if (res.ok) devices = (await res.json()).devices;
+    } catch { /* offline: say so below */ }
+  }
+  if (!devices) { box.replaceChildren(h("p", null, t("phones_offline"))); return; }
+  const here = devices.find((d) => d.this);
+  const newer = devices.filter((d) => !d.revoked && !d.this && here && d.enrolled_at > here.enrolled_at);
+  box.replaceChildren(
+    ...newer.map((d) => h("p", { class: "rejected-box", role: "alert", "data-test": "new-phone-notice" },
+      t("new_phone", { when: fmtDateTime(d.enrolled_at), id: d.id }))),
+    h("ul", { "data-test": "phones" }, ...devices.map((d) => h("li", { "data-device-id": d.id },
+      `${d.id} · ${fmtDateTime(d.enrolled_at)}`, d.this ? ` · ${t("this_phone")}` : d.revoked ? ` · ${t("phone_revoked")}` : ""))));
+}
+
 /** @param {HTMLElement} root @param {import("../app.js").Ctx} ctx */
 export function mount(root, ctx) {
   const usage = h("p");
@@ -98,6 +122,7 @@ export function mount(root, ctx) {
 
   const { person, site, device } = ctx.me;
   const install = h("div");
+  const phones = h("div");
   fill(root, 
     h("h1", null, t("me_title")),
     section(person?.name || "",
@@ -108,6 +133,7 @@ export function mount(root, ctx) {
       site?.id ? null : noSite(),
       usage),
     install,
+    section(t("phones_title"), phones),
     section(t("language"),
       h("button", { type: "button", class: "secondary", "data-test": "lang-switch", lang: getLang() === "en" ? "zh-CN" : "en", onclick: async () => {
         const next = getLang() === "en" ? "zh-CN" : "en";
@@ -128,6 +154,7 @@ export function mount(root, ctx) {
     const m = await getMetas(["usage"]);
     const month = new Date().toISOString().slice(0, 7);
     usage.textContent = t("data_used", { n: fmtBytes(m.usage?.month === month ? m.usage.bytes : 0) });
+    await showPhones(phones, ctx.me.token);
   }
   return { refresh };
 }

@@ -1,0 +1,110 @@
+"""The audit log: security-relevant events, written in the same transaction as what they record.
+
+Nothing in the dashboard edits or deletes an event; administrators read and export them
+(docs/roles.md, "audit.read"). Events name people by id and never carry wellbeing contents.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.models import AuditEvent
+from server.policy import Principal
+
+EVENTS = frozenset({
+    "code.issued", "code.spent", "code.refused", "code.void", "device.enrolled", "device.revoked",
+    "sign_in.ok", "sign_in.failed", "account.created", "person.moved", "settings.changed", "export",
+    "conflict.resolved",
+})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: a dashboard user, a phone, the command line or nobody known; and from where."""
+
+    id: str
+    township: str = ""
+    address: str = ""
+
+    @classmethod
+    def of(cls, who: Principal, address: str = "") -> Actor:
+        return cls(f"device:{who.device_id}" if who.device_id else who.person_id, who.township, address)
+
+
+async def record(
+    session: AsyncSession, event: str, actor: Actor, now: datetime, subject: str = "",
+    township: str | None = None, **detail: Any,
+) -> None:
+    if event not in EVENTS:
+        raise ValueError(f"unknown audit event {event!r}")
+    session.add(AuditEvent(
+        at=now, event=event, actor=actor.id[:64], subject=subject[:200],
+        township=(actor.township if township is None else township)[:100],
+        address=actor.address[:64], detail=detail,
+    ))
+
+
+async def recent(session: AsyncSession, who: Principal, limit: int = 500) -> list[AuditEvent]:
+    """The newest events of the administrator's township (and those of no township: failed
+    sign-ins and enrolments under unknown names or codes)."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if who.township != "*":
+        query = query.where(or_(AuditEvent.township == who.township, AuditEvent.township == ""))
+    return list(await session.scalars(query))
+
+
+def events_csv(events: list[AuditEvent], timezone) -> str:
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel opens UTF-8 with the Chinese intact only with a BOM
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["时间 time", "事件 event", "谁 actor", "对象 subject", "镇街 township", "地址 address",
+                     "详情 detail"])
+    for e in events:
+        detail = "; ".join(f"{k}={v}" for k, v in sorted(e.detail.items()))
+        row = [_when(e.at, timezone), e.event, e.actor, e.subject, e.township, e.address, detail]
+        writer.writerow([_cell(value) for value in row])
+    return out.getvalue()
+
+
+def _when(moment: datetime, timezone) -> str:
+    from datetime import UTC
+
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(timezone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _cell(value: str) -> str:
+    # A cell a spreadsheet would read as a formula is kept as text (names and subjects are typed
+    # by people, and addresses come from headers).
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+async def record_sign_in(
+    session: AsyncSession, username: str, outcome: object, address: str, now: datetime
+) -> None:
+    """A sign-in and its outcome: an account (it worked) or the reason shown (it did not)."""
+    from server.models import Person, StaffAccount
+
+    if isinstance(outcome, StaffAccount):
+        person = await session.get(Person, outcome.person_id)
+        actor = Actor(outcome.person_id, person.township if person else "", address)
+        await record(session, "sign_in.ok", actor, now, subject=username)
+        return
+    account = await session.scalar(select(StaffAccount).where(StaffAccount.username == username))
+    person = await session.get(Person, account.person_id) if account else None
+    # An unknown name has no township: every administrator sees such attempts.
+    await record(session, "sign_in.failed", Actor("anonymous", "", address), now, subject=username,
+                 township=person.township if person else "", reason=str(outcome))
+
+
+async def record_export(maker, who: Principal, name: str, address: str, now: datetime, **detail: Any) -> None:
+    """An export of personal data, in a transaction of its own (the export itself only reads)."""
+    async with maker.begin() as session:
+        await record(session, "export", Actor.of(who, address), now, subject=name, **detail)
