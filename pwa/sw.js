@@ -21,6 +21,7 @@ const SHELL = [
   "/js/db.js",
   "/js/i18n.js",
   "/js/install.js",
+  "/js/ledger.js",
   "/js/merge.js",
   "/js/outbox.js",
   "/js/rest.js",

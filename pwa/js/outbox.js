@@ -20,7 +20,7 @@ export const SCHEMA = /** @type {Record<string, number>} */ ({ shift: 2, supply:
  * @typedef {"local"|"synced"|"rejected"|"conflict"} SyncState
  * @typedef {{id: string, kind: string, site: string, author: string, device: string,
  *   fields: Record<string, any>, stamps: Record<string, string>, deleted: boolean,
- *   state: SyncState, isNew: boolean, server: Entry|null, rejected: Change|null,
+ *   state: SyncState, pending: boolean, isNew: boolean, server: Entry|null, rejected: Change|null,
  *   conflicts: string[], flags: string[]}} View
  */
 
@@ -85,6 +85,7 @@ export function overlay(server, changes) {
     author: server?.author || "",
     device: server?.device || "",
     fields, stamps, deleted, state,
+    pending: pending > 0,
     isNew: !server,
     server: server || null,
     rejected,
