@@ -18,6 +18,8 @@ const SHELL = [
   "/js/app.js",
   "/js/clock.js",
   "/js/config.js",
+  "/js/constants.js",
+  "/js/days.js",
   "/js/db.js",
   "/js/i18n.js",
   "/js/install.js",

@@ -8,11 +8,10 @@
 /** @typedef {Record<string, any>} Movement */
 /** @typedef {{item: string, unit: string, stock: number, per_day: number, days_left: number|null, unsynced: number}} StockRow */
 
+import { LOW_DAYS, RATE_DAYS } from "./constants.js";
+
+export { LOW_DAYS, RATE_DAYS };
 const DAY_MS = 864e5;
-/** The recent rate of use is taken over at most this many days. */
-export const RATE_DAYS = 14;
-/** Fewer days left than this is shown as running low. */
-export const LOW_DAYS = 3;
 
 /** Plain code-unit order, the same as Python's for these strings. @param {string} a @param {string} b */
 const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);

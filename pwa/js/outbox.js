@@ -6,9 +6,7 @@
 import { bus, notify, promisifyRequest as req, tx } from "./db.js";
 import { send } from "./clock.js";
 import { isSequential } from "./merge.js";
-
-/** Current schema version of each kind the phone writes (sync/entries.py). */
-export const SCHEMA = /** @type {Record<string, number>} */ ({ shift: 2, supply: 1, request: 1, checkin: 1 });
+import { SCHEMA } from "./constants.js";
 
 /**
  * @typedef {{id: string, entry: string, kind: string, schema: number, op: "put"|"delete",
@@ -209,7 +207,7 @@ async function append(s, c) {
   const sent = send(clock, now);
   /** @type {Change} */
   const change = {
-    id: crypto.randomUUID(), entry: c.entry, kind: c.kind, schema: SCHEMA[c.kind] || 1, op: c.op,
+    id: crypto.randomUUID(), entry: c.entry, kind: c.kind, schema: /** @type {Record<string, number>} */ (SCHEMA)[c.kind] || 1, op: c.op,
     stamp: sent.stamp, base: c.base, n, urgent: c.urgent, status: "pending", created: now,
   };
   if (c.fields) change.fields = c.fields;

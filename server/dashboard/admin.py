@@ -69,14 +69,15 @@ class AdminPages(TownshipPages):
 
     @get("/settings", name="township:settings", opt={"action": "deployment.manage"})
     async def settings_form(self, request: Request, maker: MakerDep) -> Template:
-        await staff(request)
+        who = await staff(request)
         async with maker() as session:
-            current = await deployment.load(session)
-        return page(request, "settings.html", d=current)
+            current = await deployment.load_for(session, who)
+        return page(request, "settings.html", d=current, scope=deployment.editable(who))
 
     @post("/settings", status_code=200, opt={"action": "deployment.manage"})
     async def settings_save(self, request: Request, data: URLEncodedBody[SettingsForm], maker: MakerDep) -> Template:
-        await staff(request)
+        who = await staff(request)
+        scope = deployment.editable(who)
         try:
             chosen = msgspec.convert(
                 {
@@ -89,8 +90,8 @@ class AdminPages(TownshipPages):
             )
         except (ValueError, msgspec.ValidationError) as err:
             async with maker() as session:
-                current = await deployment.load(session)
-            return page(request, "settings.html", d=current, error=str(err))
+                current = await deployment.load_for(session, who)
+            return page(request, "settings.html", d=current, scope=scope, error=str(err))
         async with maker.begin() as session:
-            await deployment.save(session, chosen)
-        return page(request, "settings.html", d=chosen, saved=True)
+            await deployment.save(session, who, chosen)
+        return page(request, "settings.html", d=chosen, scope=scope, saved=True)

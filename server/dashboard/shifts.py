@@ -15,7 +15,7 @@ from server.dashboard.common import TownshipPages, page, refused_as_409, staff
 from server.dashboard.filters import make_filters
 from server.deps import MakerDep, SettingsDep, now_ms
 from server.errors import ApiError
-from server.services import deployment, reports, subsidy
+from server.services import reports, subsidy
 from server.services.staff_service import approve_shift
 
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
@@ -66,8 +66,7 @@ class ShiftPages(TownshipPages):
         if not MONTH.fullmatch(month):
             raise ApiError(400, "month must look like 2025-11", "month")
         async with maker() as session:
-            rates = (await deployment.load(session)).rates
-            return month, await subsidy.sheet(session, who, month, settings.timezone, rates)
+            return month, await subsidy.sheet(session, who, month, settings.timezone)
 
     @get("/subsidy", name="township:subsidy", opt={"action": "subsidy.read"})
     async def subsidy_page(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Template:

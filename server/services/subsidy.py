@@ -1,19 +1,18 @@
-"""The monthly subsidy sheet (月度补助发放表): approved hours by kind, times the rates."""
+"""The monthly subsidy sheet (月度补助发放表): approved hours by kind, times the township's rates."""
 
 from __future__ import annotations
 
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Entry, Person, Site
 from server.policy import Principal, visible_sites
-from server.services.deployment import Rates
+from server.services import deployment
+from sync.days import month_of
 
 KINDS = ("day", "night", "on_call")
 
@@ -26,35 +25,29 @@ class SubsidyRow:
     amount: float = 0.0
 
 
-def month_bounds(month: str, timezone: str) -> tuple[int, int]:
-    """The first and the last millisecond (exclusive) of "YYYY-MM" in the deployment's zone."""
-    year, number = (int(part) for part in month.split("-"))
-    tz = ZoneInfo(timezone)
-    start = datetime(year, number, 1, tzinfo=tz)
-    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=tz)
-    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
-
-
-async def sheet(session: AsyncSession, who: Principal, month: str, timezone: str, rates: Rates) -> list[SubsidyRow]:
-    """Approved, ended shifts that started in the month, per person (a shift counts in the month
-    it started in, whole)."""
-    first, last = month_bounds(month, timezone)
+async def sheet(session: AsyncSession, who: Principal, month: str, timezone: str) -> list[SubsidyRow]:
+    """Approved, ended shifts that started in the month in the deployment's time zone (sync/days.py,
+    as the phone counts them), per person, at the rates of the site's township (a shift counts in
+    the month it started in, whole)."""
     rows = await session.execute(
-        select(Entry, Person.name, Site.name)
+        select(Entry, Person.name, Site.name, Site.township)
         .join(Person, Person.id == Entry.author_id)
         .join(Site, Site.id == Entry.site_id)
         .where(Entry.kind == "shift", Entry.deleted.is_(False), visible_sites(who))
     )
     people: dict[str, SubsidyRow] = {}
-    for entry, person, site in rows:
+    rates: dict[str, deployment.Rates] = {}
+    for entry, person, site, township in rows:
         f = entry.fields
-        if f.get("approval") != "approved" or f.get("end") is None or not first <= f["start"] < last:
+        if f.get("approval") != "approved" or f.get("end") is None or month_of(f["start"], timezone) != month:
             continue
+        if township not in rates:
+            rates[township] = (await deployment.load(session, township)).rates
         row = people.setdefault(entry.author_id, SubsidyRow(person, site))
         kind = f.get("kind", "day")
         hours = (f["end"] - f["start"]) / 3_600_000
         row.hours[kind] += hours
-        row.amount += hours * getattr(rates, kind)
+        row.amount += hours * getattr(rates[township], kind)
     for row in people.values():
         row.hours = {k: round(v, 2) for k, v in row.hours.items()}
         row.amount = round(row.amount, 2)

@@ -3,24 +3,15 @@
 import { fmtDateTime, fmtNumber, getLang, t } from "../i18n.js";
 import { list, remove, save } from "../outbox.js";
 import { config } from "../config.js";
+import { ITEMS as DEFAULT_ITEMS } from "../constants.js";
 import { byOrder, LOW_DAYS, RATE_DAYS, stockByItem } from "../ledger.js";
 import { now } from "../sync.js";
 import { announce, badge, choices, confirmButton, field, fill, h, noSite, problems, radioValue, section } from "../ui.js";
 
 /** @typedef {import("../outbox.js").View} View */
 
-/** The default items (the deployment's come with its settings): name on the wire (zh-CN), English name, unit. */
-export const ITEMS = /** @type {[string, string, string][]} */ ([
-  ["医用外科口罩", "Surgical mask", "个"],
-  ["N95口罩", "N95 mask", "个"],
-  ["一次性手套", "Disposable gloves", "副"],
-  ["防护服", "Protective suit", "件"],
-  ["护目镜", "Goggles", "副"],
-  ["防护面屏", "Face shield", "个"],
-  ["消毒液", "Disinfectant", "瓶"],
-  ["免洗洗手液", "Hand sanitiser", "瓶"],
-  ["额温枪", "Forehead thermometer", "支"],
-]);
+/** The default items (generated from the server's; the deployment's come with its settings): name on the wire (zh-CN), English name, unit. */
+export const ITEMS = DEFAULT_ITEMS.map((i) => /** @type {[string, string, string]} */ ([i.zh, i.en, i.unit]));
 const UNITS_EN = /** @type {Record<string, string>} */ ({ 个: "pcs", 副: "pairs", 件: "pcs", 瓶: "bottles", 支: "pcs" });
 const MOVEMENTS = ["received", "used", "issued", "transferred", "stocktake"];
 
