@@ -11,6 +11,7 @@ from msgspec import Struct
 
 from server.dashboard.common import TownshipPages, now, page, staff
 from server.deps import MakerDep
+from server.policy import Principal
 from server.services import deployment, people
 from server.services.enrolment import issue_code
 
@@ -27,6 +28,14 @@ class SettingsForm(Struct):
     day: float
     night: float
     on_call: float
+
+
+def _settings_scope(who: Principal) -> str:
+    """Whose settings `who` edits; an administrator of no township edits none (403)."""
+    try:
+        return deployment.editable(who)
+    except PermissionError as err:
+        raise PermissionDeniedException(str(err)) from None
 
 
 class AdminPages(TownshipPages):
@@ -70,14 +79,15 @@ class AdminPages(TownshipPages):
     @get("/settings", name="township:settings", opt={"action": "deployment.manage"})
     async def settings_form(self, request: Request, maker: MakerDep) -> Template:
         who = await staff(request)
+        scope = _settings_scope(who)
         async with maker() as session:
             current = await deployment.load_for(session, who)
-        return page(request, "settings.html", d=current, scope=deployment.editable(who))
+        return page(request, "settings.html", d=current, scope=scope)
 
     @post("/settings", status_code=200, opt={"action": "deployment.manage"})
     async def settings_save(self, request: Request, data: URLEncodedBody[SettingsForm], maker: MakerDep) -> Template:
         who = await staff(request)
-        scope = deployment.editable(who)
+        scope = _settings_scope(who)
         try:
             chosen = msgspec.convert(
                 {

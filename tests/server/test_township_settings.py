@@ -117,3 +117,18 @@ def test_a_township_administrator_who_sets_the_defaults_values_keeps_following_t
     config = _config(world, phone)
     assert config["rates"]["day"] == 17  # its rates equalled the defaults: they follow them
     assert [i["zh"] for i in config["items"]] == ["医用外科口罩", "N95口罩"]  # its own items stay
+
+
+def test_an_administrator_of_no_township_changes_no_settings(world: World) -> None:
+    async def work(session: AsyncSession) -> None:
+        session.add(Person(id="nobody", name="nobody", role="admin", site_id=None, township=""))
+        await session.flush()
+        await create_account(session, "nobody", "nobody", PASSWORD, datetime.now(UTC))
+
+    world.session(work)
+    world.sign_in("nobody")
+
+    assert world.client.get("/township/settings").status_code == 403
+    assert world.client.post("/township/settings", data={
+        "items": "soap | 肥皂 | Soap | 块", "max_shift_hours": "12", "min_rest_hours": "8", "max_days_without_rest": "7",
+        "day": "99", "night": "20", "on_call": "10", "_csrf_token": world.csrf()}).status_code == 403
