@@ -11,23 +11,39 @@ import { monthOf } from "./days.js";
 export { RATES };
 export const CURRENCY = "CNY";
 
+const KINDS = ["day", "night", "on_call"];
+
 /**
- * This month's approved hours and their estimated subsidy. A shift counts in the month it
- * starts in (the deployment's time zone), once staff approved it and it has ended.
+ * A month's approved hours by kind and their subsidy, the twin of sync/subsidy.py (the
+ * township's sheet): a shift counts, whole, in the month it starts in (the deployment's zone),
+ * once staff approved it and it has ended. Rounded half up to the fen.
+ * @param {Record<string, any>[]} shifts the person's shifts (fields) @param {string} month "YYYY-MM"
+ * @param {string} zone @param {Record<string, number>} rates
+ * @returns {{hours: Record<string, number>, amount: number}}
+ */
+export function monthPay(shifts, month, zone, rates) {
+  /** @type {Record<string, number>} */
+  const hours = { day: 0, night: 0, on_call: 0 };
+  let amount = 0;
+  for (const s of shifts) {
+    if (s.approval !== "approved" || !Number.isInteger(s.start) || !Number.isInteger(s.end) || s.end < s.start) continue;
+    if (monthOf(s.start, zone) !== month) continue;
+    const kind = KINDS.includes(s.kind) ? s.kind : "day";
+    const h = (s.end - s.start) / 3600000;
+    hours[kind] += h;
+    amount += h * rates[kind];
+  }
+  return { hours, amount: Math.floor(amount * 100 + 0.5) / 100 };
+}
+
+/**
+ * This month's approved hours and their estimated subsidy (`monthPay` of the month `now` is in).
  * @param {Record<string, any>[]} shifts the person's shifts (fields)
  * @param {number} now
  * @param {Record<string, number>} [rates] @param {string} [zone]
  * @returns {{hours: number, amount: number}}
  */
 export function monthEstimate(shifts, now, rates = /** @type {Record<string, number>} */ (RATES), zone = TIMEZONE) {
-  const month = monthOf(now, zone);
-  let hours = 0, amount = 0;
-  for (const s of shifts) {
-    if (s.approval !== "approved" || typeof s.start !== "number" || typeof s.end !== "number" || s.end < s.start) continue;
-    if (monthOf(s.start, zone) !== month) continue;
-    const h = (s.end - s.start) / 3600000;
-    hours += h;
-    amount += h * (rates[s.kind] ?? rates.day);
-  }
-  return { hours, amount: Math.round(amount * 100) / 100 };
+  const pay = monthPay(shifts, monthOf(now, zone), zone, rates);
+  return { hours: Object.values(pay.hours).reduce((a, b) => a + b, 0), amount: pay.amount };
 }

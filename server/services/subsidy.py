@@ -6,15 +6,14 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Entry, Person, Site
 from server.policy import Principal, visible_sites
 from server.services import deployment
-from sync.days import month_of
-
-KINDS = ("day", "night", "on_call")
+from sync.subsidy import KINDS, month_pay
 
 
 @dataclass
@@ -26,32 +25,27 @@ class SubsidyRow:
 
 
 async def sheet(session: AsyncSession, who: Principal, month: str, timezone: str) -> list[SubsidyRow]:
-    """Approved, ended shifts that started in the month in the deployment's time zone (sync/days.py,
-    as the phone counts them), per person, at the rates of the site's township (a shift counts in
-    the month it started in, whole)."""
+    """Each person's pay for the month at a site, at the rates of the site's township, by the rule
+    the phone's estimate follows (sync/subsidy.py): approved, ended shifts that started in the
+    month in the deployment's time zone."""
     rows = await session.execute(
         select(Entry, Person.name, Site.name, Site.township)
         .join(Person, Person.id == Entry.author_id)
         .join(Site, Site.id == Entry.site_id)
         .where(Entry.kind == "shift", Entry.deleted.is_(False), visible_sites(who))
     )
-    people: dict[str, SubsidyRow] = {}
-    rates: dict[str, deployment.Rates] = {}
+    shifts: dict[tuple[str, str, str, str], list[dict]] = {}
     for entry, person, site, township in rows:
-        f = entry.fields
-        if f.get("approval") != "approved" or f.get("end") is None or month_of(f["start"], timezone) != month:
-            continue
+        shifts.setdefault((entry.author_id, person, site, township), []).append(entry.fields)
+    rates: dict[str, dict[str, float]] = {}
+    people = []
+    for (_, person, site, township), theirs in shifts.items():
         if township not in rates:
-            rates[township] = (await deployment.load(session, township)).rates
-        row = people.setdefault(entry.author_id, SubsidyRow(person, site))
-        kind = f.get("kind", "day")
-        hours = (f["end"] - f["start"]) / 3_600_000
-        row.hours[kind] += hours
-        row.amount += hours * getattr(rates[township], kind)
-    for row in people.values():
-        row.hours = {k: round(v, 2) for k, v in row.hours.items()}
-        row.amount = round(row.amount, 2)
-    return sorted(people.values(), key=lambda r: (r.site, r.person))
+            rates[township] = msgspec.to_builtins((await deployment.load(session, township)).rates)
+        pay = month_pay(theirs, month, timezone, rates[township])
+        if any(pay["hours"].values()):
+            people.append(SubsidyRow(person, site, {k: round(v, 2) for k, v in pay["hours"].items()}, pay["amount"]))
+    return sorted(people, key=lambda r: (r.site, r.person))
 
 
 def sheet_csv(rows: list[SubsidyRow], month: str) -> str:

@@ -20,6 +20,7 @@ LEDGER = json.loads((VECTORS / "ledger.json").read_text("utf-8"))
 OVERLAY = json.loads((VECTORS / "overlay.json").read_text("utf-8"))
 URGENCY = json.loads((VECTORS / "urgency.json").read_text("utf-8"))
 DAYS = json.loads((VECTORS / "days.json").read_text("utf-8"))
+SUBSIDY = json.loads((VECTORS / "subsidy.json").read_text("utf-8"))
 
 RUN_CLOCK = """async (vectors) => {
   const { send, receive } = await import("/js/clock.js");
@@ -78,6 +79,11 @@ RUN_DAYS = """async (vectors) => {
   return vectors.map((v) => ({ day: dayOf(v.ms, v.zone), month: monthOf(v.ms, v.zone) }));
 }"""
 
+RUN_SUBSIDY = """async (vectors) => {
+  const { monthPay } = await import("/js/subsidy.js");
+  return vectors.map((v) => monthPay(v.shifts, v.month, v.zone, v.rates));
+}"""
+
 
 def run_in_page(new_phone: Callable[..., Page], script: str, vectors: list[dict], **options: object) -> dict:
     page = new_phone(**options)
@@ -123,3 +129,8 @@ def test_outbox_js_passes_every_urgency_vector(new_phone: Callable[..., Page]) -
 def test_days_js_passes_every_day_vector_on_a_phone_set_to_utc(new_phone: Callable[..., Page]) -> None:
     outcomes = run_in_page(new_phone, RUN_DAYS, DAYS, timezone_id="UTC")
     assert outcomes == {v["comment"]: {"day": v["day"], "month": v["month"]} for v in DAYS}
+
+
+def test_subsidy_js_passes_every_subsidy_vector_on_a_phone_set_to_utc(new_phone: Callable[..., Page]) -> None:
+    outcomes = run_in_page(new_phone, RUN_SUBSIDY, SUBSIDY, timezone_id="UTC")
+    assert outcomes == {v["comment"]: v["expected"] for v in SUBSIDY}
