@@ -88,6 +88,8 @@ def test_one_townships_settings_do_not_reach_another_townships_phones_or_sheet(w
     world.sign_in("admin_hx")
     assert _sheet_amount(world, "赵磊") == "120.00"  # 8 h x 15
     assert _day_rate_shown(world.client.get("/township/settings").text) == 15  # 河西镇's own page
+    world.sign_in("admin_all")  # sees every township, each paid at its own rates
+    assert (_sheet_amount(world, "张伟"), _sheet_amount(world, "赵磊")) == ("240.00", "120.00")
 
 
 def test_only_a_deployment_wide_administrator_changes_the_defaults_a_township_follows(world: World) -> None:
