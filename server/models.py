@@ -122,6 +122,14 @@ class DeploymentConfig(Base):
     value: Mapped[dict[str, Any]]
 
 
+class TownshipConfig(Base):
+    """A township's own settings over the deployment's defaults (server/services/deployment.py)."""
+
+    __tablename__ = "township_config"
+    township: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[dict[str, Any]]
+
+
 class SyncCounter(Base):
     """One row: the last `seq` handed out (§5.1)."""
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from sync.constants import CLOCK_TOLERANCE_MS, DEFAULT_TIMEZONE
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = f"sqlite+aiosqlite:///{ROOT / 'data' / 'nuanxin.sqlite3'}"
 MIN_SECRET = 32
@@ -38,8 +40,8 @@ class Settings:
     # "development" opens the township pages without sign-in (marked on every page);
     # "production" never does.
     env: str = "development"
-    timezone: str = "Asia/Shanghai"
-    clock_tolerance_ms: int = 120_000
+    timezone: str = DEFAULT_TIMEZONE
+    clock_tolerance_ms: int = CLOCK_TOLERANCE_MS
     pwa_dir: Path = field(default=ROOT / "pwa")
     debug: bool = False
     # Signs CSRF tokens (and, later, sessions). Production must set NUANXIN_SECRET; a

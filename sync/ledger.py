@@ -1,7 +1,8 @@
-"""The supply ledger (docs/sync-protocol.md §6 M6). Pure.
+"""The supply ledger (docs/sync-protocol.md §6 M6). Pure; the twin of pwa/js/ledger.js.
 
 Movements are immutable and nobody edits a shared number, so counts never conflict: stock is
-derived. Stock of an item at a site = the last stocktake count + the movements after it.
+derived. Stock of an item at a site = the last stocktake count + the movements after it. Both
+twins pass the shared vectors in tests/vectors/ledger.json.
 """
 
 from __future__ import annotations
@@ -9,8 +10,23 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 OUTGOING = frozenset({"used", "issued", "transferred"})
+CONSUMED = frozenset({"used", "issued"})
+DAY_MS = 86_400_000
+RATE_DAYS = 14  # the recent rate of use is taken over at most this many days
+LOW_DAYS = 3  # fewer days left than this is shown as running low
 
-Movement = Mapping[str, Any]  # the fields of a `supply` entry
+Movement = Mapping[str, Any]  # a `supply` entry's fields, with its `id` and `stamp` (of `at`)
+
+
+def order_key(movement: Movement) -> tuple[int, str, str]:
+    """The one order of a ledger: by `at`, then by stamp (the order they were recorded in, as the
+    clock saw it), then by id, so movements in the same millisecond count the same everywhere."""
+    return movement["at"], movement.get("stamp") or "", movement.get("id") or ""
+
+
+def counts_at(movement: Movement, site: str) -> bool:
+    """A movement of `site`'s ledger: made there, or a transfer to it."""
+    return movement["site"] == site or (movement["movement"] == "transferred" and movement.get("to_site") == site)
 
 
 def signed_quantity(movement: Movement, site: str) -> float:
@@ -26,10 +42,9 @@ def signed_quantity(movement: Movement, site: str) -> float:
 
 
 def stock(movements: Iterable[Movement], site: str) -> float:
-    """Stock at `site` from its movements of one item, in any order: sorted here by time, and
-    at the same millisecond a stocktake first (it counts what was there before the others)."""
-    total = 0.0
-    for movement in sorted(movements, key=lambda m: (m["at"], m["movement"] != "stocktake")):
+    """Stock at `site` from its movements of one item, in any order (sorted here)."""
+    total = 0
+    for movement in sorted(movements, key=order_key):
         if movement["movement"] == "stocktake" and movement["site"] == site:
             total = movement["quantity"]
         else:
@@ -37,11 +52,44 @@ def stock(movements: Iterable[Movement], site: str) -> float:
     return total
 
 
-def days_left(current: float, used_recently: float, days: int) -> float | None:
-    """Days the stock lasts at the average daily use of the last `days` days (None: no use)."""
-    if used_recently <= 0:
+def per_day(movements: Iterable[Movement], site: str, now: int) -> float:
+    """The recent rate of use: used and issued at `site` in the last RATE_DAYS days, per day,
+    over fewer days when the item's ledger is younger (at least one day), so a new site is not
+    told its stock lasts longer than it will (docs/decisions.md)."""
+    ordered = sorted(movements, key=order_key)
+    if not ordered:
+        return 0
+    since = now - RATE_DAYS * DAY_MS
+    used = 0
+    for m in ordered:
+        if m["site"] == site and m["movement"] in CONSUMED and since < m["at"] <= now:
+            used += m["quantity"]
+    span = min(RATE_DAYS, max(1, (now - ordered[0]["at"]) / DAY_MS))
+    return used / span
+
+
+def days_left(current: float, rate: float) -> float | None:
+    """Days the stock lasts at `rate` a day (None: no recent use)."""
+    if rate <= 0:
         return None
-    return current / (used_recently / days)
+    return max(0, current) / rate
+
+
+def stock_by_item(movements: Iterable[Movement], site: str, now: int) -> list[dict[str, Any]]:
+    """Each item's stock at `site`, its rate of use, days left and how many of its movements are
+    not yet synced (`pending`, the phone's own); the item running out first comes first."""
+    by_item: dict[str, list[Movement]] = {}
+    for m in movements:
+        if counts_at(m, site):
+            by_item.setdefault(m["item"], []).append(m)
+    rows = []
+    for item, moves in by_item.items():
+        moves.sort(key=order_key)
+        current, rate = stock(moves, site), per_day(moves, site, now)
+        rows.append({"item": item, "unit": moves[-1]["unit"], "stock": current, "per_day": rate,
+                     "days_left": days_left(current, rate), "unsynced": sum(bool(m.get("pending")) for m in moves)})
+    rows.sort(key=lambda r: (r["days_left"] is None, r["days_left"] or 0, r["item"]))
+    return rows
 
 
 def concurrent_stocktake(new: Movement, latest_id: str | None, latest: Movement | None) -> bool:

@@ -13,17 +13,10 @@ from typing import Any, Callable
 import msgspec
 
 from sync.clock import Clock
+from sync.constants import CLOCK_TOLERANCE_MS
 from sync.entries import KINDS
+from sync.outbox import is_urgent, overlay, urgent_first
 from sync.protocol import MAX_CHANGES, PROTOCOL, Change, Entry, Result, SyncResponse
-
-TOLERANCE_MS = 120_000
-
-
-def is_urgent(change: Change) -> bool:
-    """P3: injury and exposure reports, urgent supply requests."""
-    return (change.kind == "checkin" and change.fields.get("type") == "injury") or (
-        change.kind == "request" and change.fields.get("urgent") is True
-    )
 
 
 @dataclass
@@ -35,6 +28,7 @@ class Replica:
     entries: dict[str, Entry] = field(default_factory=dict)
     outbox: list[Change] = field(default_factory=list)
     rejected: dict[str, Result] = field(default_factory=dict)  # change id -> its result
+    urgent: set[str] = field(default_factory=set)  # ids of urgent changes (P3), as the phone marks them
     new_id: Callable[[], str] = lambda: str(uuid.uuid4())
 
     def __post_init__(self) -> None:
@@ -43,21 +37,32 @@ class Replica:
 
     # -- local edits (P1) --------------------------------------------------------------------
 
+    def _overlay(self, entry_id: str, rejected: bool = True) -> dict[str, Any] | None:
+        server = self.entries.get(entry_id)
+        changes = [
+            {"kind": c.kind, "op": c.op, "stamp": c.stamp, "fields": c.fields, "base": c.base, "n": n,
+             "status": "rejected" if c.id in self.rejected else "pending"}
+            for n, c in enumerate(self.outbox)
+            if c.entry == entry_id and (rejected or c.id not in self.rejected)
+        ]
+        if server is None and not changes:
+            return None
+        shown = None if server is None else {"kind": server.kind, "fields": server.fields, "stamps": server.stamps,
+                                            "deleted": server.deleted, "conflicts": server.conflicts}
+        return overlay(shown, changes)
+
     def _known_stamps(self, entry_id: str) -> dict[str, str]:
-        stamps = dict(self.entries[entry_id].stamps) if entry_id in self.entries else {}
-        for change in self.outbox:
-            if change.entry == entry_id and change.id not in self.rejected:
-                stamps.update({name: change.stamp for name in change.fields})
-                if change.op == "delete":
-                    stamps["deleted"] = change.stamp
-        return stamps
+        """What the phone's edits are made from: the overlay of the changes not refused."""
+        known = self._overlay(entry_id, rejected=False)
+        return known["stamps"] if known else {}
 
     def _stamp(self, now: int) -> str:
         self.clock, stamp = self.clock.send(now + self.offset)
         return stamp
 
     def put(self, entry_id: str, kind: str, fields: dict[str, Any], now: int, schema: int | None = None) -> Change:
-        known = self._known_stamps(entry_id)
+        shown = self._overlay(entry_id, rejected=False)
+        known = shown["stamps"] if shown else {}
         change = Change(
             id=self.new_id(),
             entry=entry_id,
@@ -69,6 +74,8 @@ class Replica:
             base={name: known.get(name) for name in fields},
         )
         self.outbox.append(change)
+        if is_urgent(kind, {**(shown["fields"] if shown else {}), **fields}):
+            self.urgent.add(change.id)
         return change
 
     def delete(self, entry_id: str, now: int) -> Change:
@@ -91,31 +98,19 @@ class Replica:
         """The person gives up a rejected change (never done automatically, P4)."""
         self.outbox = [c for c in self.outbox if c.id != change_id]
         self.rejected.pop(change_id, None)
+        self.urgent.discard(change_id)
 
     # -- what the person sees ------------------------------------------------------------------
 
     def view(self, entry_id: str) -> dict[str, Any] | None:
-        """Server state with pending (not rejected) changes laid over it in outbox order."""
-        server = self.entries.get(entry_id)
-        pending = [c for c in self.outbox if c.entry == entry_id and c.id not in self.rejected]
-        if server is None and not pending:
-            return None
-        fields = dict(server.fields) if server else {}
-        deleted = server.deleted if server else False
-        kind = server.kind if server else pending[0].kind
-        for change in pending:
-            fields.update(change.fields)
-            deleted = deleted or change.op == "delete"
-        return {"kind": kind, "fields": fields, "deleted": deleted, "pending": bool(pending)}
+        """The entry as the phone shows it (sync/outbox.py `overlay`), or None."""
+        return self._overlay(entry_id)
 
     # -- syncing (P2-P6) -----------------------------------------------------------------------
 
     def request(self, now: int, app: str = "py") -> dict[str, Any]:
         sendable = [c for c in self.outbox if c.id not in self.rejected]
-        # P3 with M2: entries with an urgent change go first, each entry's changes in order.
-        urgent = {c.entry for c in sendable if is_urgent(c)}
-        ordered = [c for c in sendable if c.entry in urgent] + [c for c in sendable if c.entry not in urgent]
-        ordered = ordered[:MAX_CHANGES]
+        ordered = urgent_first(sendable, lambda c: c.id in self.urgent, lambda c: c.entry)[:MAX_CHANGES]
         return {
             "protocol": PROTOCOL,
             "app": app,
@@ -133,9 +128,10 @@ class Replica:
             else:
                 done.add(result.id)
         self.outbox = [c for c in self.outbox if c.id not in done]
+        self.urgent -= done
         self.offset += answer.clock_offset
         corrected_now = now + self.offset
-        if self.clock.wall > corrected_now + TOLERANCE_MS:
+        if self.clock.wall > corrected_now + CLOCK_TOLERANCE_MS:
             # K4: a clock that ran ahead must not keep stamping the future.
             self.clock = Clock(self.device, corrected_now, 0)
         if answer.reset:

@@ -6,9 +6,7 @@
 import { bus, notify, promisifyRequest as req, tx } from "./db.js";
 import { send } from "./clock.js";
 import { isSequential } from "./merge.js";
-
-/** Current schema version of each kind the phone writes (sync/entries.py). */
-export const SCHEMA = /** @type {Record<string, number>} */ ({ shift: 2, supply: 1, request: 1, checkin: 1 });
+import { SCHEMA } from "./constants.js";
 
 /**
  * @typedef {{id: string, entry: string, kind: string, schema: number, op: "put"|"delete",
@@ -20,7 +18,7 @@ export const SCHEMA = /** @type {Record<string, number>} */ ({ shift: 2, supply:
  * @typedef {"local"|"synced"|"rejected"|"conflict"} SyncState
  * @typedef {{id: string, kind: string, site: string, author: string, device: string,
  *   fields: Record<string, any>, stamps: Record<string, string>, deleted: boolean,
- *   state: SyncState, isNew: boolean, server: Entry|null, rejected: Change|null,
+ *   state: SyncState, pending: boolean, isNew: boolean, server: Entry|null, rejected: Change|null,
  *   conflicts: string[], flags: string[]}} View
  */
 
@@ -85,6 +83,7 @@ export function overlay(server, changes) {
     author: server?.author || "",
     device: server?.device || "",
     fields, stamps, deleted, state,
+    pending: pending > 0,
     isNew: !server,
     server: server || null,
     rejected,
@@ -212,7 +211,7 @@ async function append(s, c) {
   const sent = send(clock, now);
   /** @type {Change} */
   const change = {
-    id: crypto.randomUUID(), entry: c.entry, kind: c.kind, schema: SCHEMA[c.kind] || 1, op: c.op,
+    id: crypto.randomUUID(), entry: c.entry, kind: c.kind, schema: /** @type {Record<string, number>} */ (SCHEMA)[c.kind] || 1, op: c.op,
     stamp: sent.stamp, base: c.base, n, urgent: c.urgent, status: "pending", created: now,
   };
   if (c.fields) change.fields = c.fields;

@@ -1,33 +1,27 @@
 // @ts-check
 /**
- * Rest rules of the deployment, and the rest status they give from a worker's own shifts.
- * These are the defaults, named as the server's deployment settings name them; `restStatus`
- * takes a deployment's own rules as its last argument.
+ * The rest status a worker's own shifts give under the deployment's rest rules (max_shift_hours:
+ * on duty longer than this, now; min_rest_hours: less rest between the last two shifts;
+ * max_days_without_rest: days in a row with a shift). The defaults are generated from the
+ * server's (constants.js); `restStatus` takes the deployment's own rules and time zone.
  */
+import { REST_RULES, TIMEZONE } from "./constants.js";
+import { dayNumber, dayOf as calendarDay } from "./days.js";
 
-export const REST_RULES = {
-  /** On duty longer than this, now. */
-  max_shift_hours: 12,
-  /** Less rest than this between the last two shifts. */
-  min_rest_hours: 8,
-  /** This many days in a row with a shift, no day off. */
-  max_days_without_rest: 7,
-};
+export { REST_RULES };
 
 const HOUR = 3600000;
-
-/** A local calendar day as a number that steps by one per day (DST-proof). @param {number} ms */
-const dayOf = (ms) => { const d = new Date(ms); return Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()) / 864e5; };
 
 /**
  * @param {{start?: number|null, end?: number|null}[]} shifts the person's shifts (fields)
  * @param {number} now corrected clock
- * @param {typeof REST_RULES} [rules]
+ * @param {typeof REST_RULES} [rules] @param {string} [zone] the deployment's time zone: days are its days
  * @returns {{onDuty: number|null, rest: number|null, days: number, long: boolean, short: boolean, tooMany: boolean}}
  *   onDuty: ms on duty in an open shift; rest: ms between the last two shifts; days: days in a
  *   row with a shift (counted by the day a shift starts, up to today or yesterday).
  */
-export function restStatus(shifts, now, rules = REST_RULES) {
+export function restStatus(shifts, now, rules = REST_RULES, zone = TIMEZONE) {
+  const dayOf = (/** @type {number} */ ms) => dayNumber(calendarDay(ms, zone));
   const started = shifts.filter((s) => typeof s.start === "number" && s.start <= now)
     .sort((a, b) => /** @type {number} */ (a.start) - /** @type {number} */ (b.start));
   const open = started.filter((s) => s.end === null || s.end === undefined).pop();

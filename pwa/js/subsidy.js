@@ -1,32 +1,49 @@
 // @ts-check
 /**
- * Work subsidy (工作补助) rates, and the month's estimate from approved shifts. Defaults until
- * the deployment's own rates reach the phone (`monthEstimate` takes them as its last argument);
- * the township's monthly sheet is what is paid.
+ * The month's work subsidy (工作补助) estimate from approved shifts, at the deployment's rates
+ * (defaults generated from the server's in constants.js, until /api/config brings the township's)
+ * and in the deployment's time zone, as the township's monthly sheet counts them; the sheet is
+ * what is paid.
  */
+import { RATES, TIMEZONE } from "./constants.js";
+import { monthOf } from "./days.js";
 
-/** Yuan per hour, by shift kind. */
-export const RATES = /** @type {Record<string, number>} */ ({ day: 15, night: 20, on_call: 10 });
+export { RATES };
 export const CURRENCY = "CNY";
 
+const KINDS = ["day", "night", "on_call"];
+
 /**
- * This month's approved hours and their estimated subsidy. A shift counts in the month it
- * starts in (the device's time zone), once staff approved it and it has ended.
+ * A month's approved hours by kind and their subsidy, the twin of sync/subsidy.py (the
+ * township's sheet): a shift counts, whole, in the month it starts in (the deployment's zone),
+ * once staff approved it and it has ended. Rounded half up to the fen.
+ * @param {Record<string, any>[]} shifts the person's shifts (fields) @param {string} month "YYYY-MM"
+ * @param {string} zone @param {Record<string, number>} rates
+ * @returns {{hours: Record<string, number>, amount: number}}
+ */
+export function monthPay(shifts, month, zone, rates) {
+  /** @type {Record<string, number>} */
+  const hours = { day: 0, night: 0, on_call: 0 };
+  let amount = 0;
+  for (const s of shifts) {
+    if (s.approval !== "approved" || !Number.isInteger(s.start) || !Number.isInteger(s.end) || s.end < s.start) continue;
+    if (monthOf(s.start, zone) !== month) continue;
+    const kind = KINDS.includes(s.kind) ? s.kind : "day";
+    const h = (s.end - s.start) / 3600000;
+    hours[kind] += h;
+    amount += h * rates[kind];
+  }
+  return { hours, amount: Math.floor(amount * 100 + 0.5) / 100 };
+}
+
+/**
+ * This month's approved hours and their estimated subsidy (`monthPay` of the month `now` is in).
  * @param {Record<string, any>[]} shifts the person's shifts (fields)
  * @param {number} now
- * @param {Record<string, number>} [rates]
+ * @param {Record<string, number>} [rates] @param {string} [zone]
  * @returns {{hours: number, amount: number}}
  */
-export function monthEstimate(shifts, now, rates = RATES) {
-  const month = new Date(now);
-  let hours = 0, amount = 0;
-  for (const s of shifts) {
-    if (s.approval !== "approved" || typeof s.start !== "number" || typeof s.end !== "number" || s.end < s.start) continue;
-    const d = new Date(s.start);
-    if (d.getFullYear() !== month.getFullYear() || d.getMonth() !== month.getMonth()) continue;
-    const h = (s.end - s.start) / 3600000;
-    hours += h;
-    amount += h * (rates[s.kind] ?? rates.day);
-  }
-  return { hours, amount: Math.round(amount * 100) / 100 };
+export function monthEstimate(shifts, now, rates = /** @type {Record<string, number>} */ (RATES), zone = TIMEZONE) {
+  const pay = monthPay(shifts, monthOf(now, zone), zone, rates);
+  return { hours: Object.values(pay.hours).reduce((a, b) => a + b, 0), amount: pay.amount };
 }

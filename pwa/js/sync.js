@@ -6,18 +6,17 @@
 import { bus, getMetas, notify, promisifyRequest as req, tx } from "./db.js";
 import { receive } from "./clock.js";
 import { inflight, wire } from "./outbox.js";
+import { config } from "./config.js";
+import { MAX_CHANGES as MAX_BATCH, PROTOCOL } from "./constants.js";
 import "./version.js";
 
 /** Sent as `app`: the one version of js/version.js, which sw.js loads too. */
 export const APP_VERSION = /** @type {string} */ (/** @type {any} */ (self).NUANXIN_VERSION);
-const PROTOCOL = 1;
-const MAX_BATCH = 500;
 const GZIP_OVER = 1024;
 const BACKOFF_MIN = 2000;
 const BACKOFF_MAX = 5 * 60 * 1000;
 const EVERY = 60 * 1000;
 const AFTER_EDIT = 2000;
-const TOLERANCE = 120000; // §7 K2
 
 /**
  * @typedef {"idle"|"syncing"|"offline"|"error"|"enrol"|"update"} Phase
@@ -236,7 +235,7 @@ function store(answer, offset) {
     const now = Date.now() + offset;
     let clock = await req(s.meta.get("clock"));
     // K4: stamps made while the phone's clock ran ahead must not keep the clock there.
-    if (clock && clock.wall > now + TOLERANCE) clock = { ...clock, wall: now, counter: 0 };
+    if (clock && clock.wall > now + config.clock_tolerance_ms) clock = { ...clock, wall: now, counter: 0 };
     for (const st of seen) {
       try { clock = receive(clock, st, now); } catch { /* a stamp we cannot read: skip it */ }
     }

@@ -1,4 +1,5 @@
-"""GET /api/config: what the phone needs of the deployment (items, rest rules, rates, sites)."""
+"""GET /api/config: what the phone needs of its township's settings (items, rest rules, rates), the
+deployment's time zone and clock tolerance, and the township's sites (docs/sync-protocol.md §9)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from litestar.di import Provide
 from msgspec import Struct
 from sqlalchemy import select
 
-from server.deps import DeviceDep, MakerDep, provide_device
+from server.deps import DeviceDep, MakerDep, SettingsDep, provide_device
 from server.models import Site
-from server.services.deployment import Deployment, Item, Rates, RestRules, load
+from server.services.deployment import Item, Rates, RestRules, load
 
 
 class SiteOut(Struct):
@@ -23,16 +24,18 @@ class PhoneConfig(Struct):
     rest: RestRules
     rates: Rates
     sites: list[SiteOut]  # the township's sites, for transfers
+    timezone: str  # days and months are this zone's on the phone too (NUANXIN_TIMEZONE)
+    clock_tolerance_ms: int  # §7 K2
 
 
 class ConfigController(Controller):
     path = "/api/config"
     dependencies = {"who": Provide(provide_device)}
 
-    @get(operation_id="config", summary="The deployment's items, rest rules, subsidy rates and sites")
-    async def config(self, who: DeviceDep, maker: MakerDep) -> PhoneConfig:
+    @get(operation_id="config", summary="The township's items, rest rules, subsidy rates and sites; the time zone")
+    async def config(self, who: DeviceDep, maker: MakerDep, settings: SettingsDep) -> PhoneConfig:
         async with maker() as session:
-            deployment: Deployment = await load(session)
+            deployment = await load(session, who.township)
             sites = list(await session.scalars(select(Site).where(Site.township == who.township).order_by(Site.id)))
             own = next((s for s in sites if s.id == who.site_id), None)
             return PhoneConfig(
@@ -41,4 +44,6 @@ class ConfigController(Controller):
                 rest=deployment.rest,
                 rates=deployment.rates,
                 sites=[SiteOut(s.id, s.name) for s in sites],
+                timezone=settings.timezone,
+                clock_tolerance_ms=settings.clock_tolerance_ms,
             )

@@ -11,6 +11,7 @@ from msgspec import Struct
 
 from server.dashboard.common import TownshipPages, now, page, staff
 from server.deps import MakerDep
+from server.policy import Principal
 from server.ratelimit import client_key
 from server.services import audit, deployment, people
 from server.services.enrolment import issue_code
@@ -28,6 +29,14 @@ class SettingsForm(Struct):
     day: float
     night: float
     on_call: float
+
+
+def _settings_scope(who: Principal) -> str:
+    """Whose settings `who` edits; an administrator of no township edits none (403)."""
+    try:
+        return deployment.editable(who)
+    except PermissionError as err:
+        raise PermissionDeniedException(str(err)) from None
 
 
 class AdminPages(TownshipPages):
@@ -70,14 +79,16 @@ class AdminPages(TownshipPages):
 
     @get("/settings", name="township:settings", opt={"action": "deployment.manage"})
     async def settings_form(self, request: Request, maker: MakerDep) -> Template:
-        await staff(request)
+        who = await staff(request)
+        scope = _settings_scope(who)
         async with maker() as session:
-            current = await deployment.load(session)
-        return page(request, "settings.html", d=current)
+            current = await deployment.load_for(session, who)
+        return page(request, "settings.html", d=current, scope=scope)
 
     @post("/settings", status_code=200, opt={"action": "deployment.manage"})
     async def settings_save(self, request: Request, data: URLEncodedBody[SettingsForm], maker: MakerDep) -> Template:
         who = await staff(request)
+        scope = _settings_scope(who)
         try:
             chosen = msgspec.convert(
                 {
@@ -90,10 +101,10 @@ class AdminPages(TownshipPages):
             )
         except (ValueError, msgspec.ValidationError) as err:
             async with maker() as session:
-                current = await deployment.load(session)
-            return page(request, "settings.html", d=current, error=str(err))
+                current = await deployment.load_for(session, who)
+            return page(request, "settings.html", d=current, scope=scope, error=str(err))
         async with maker.begin() as session:
-            await deployment.save(session, chosen)
+            await deployment.save(session, who, chosen)
             await audit.record(session, "settings.changed", audit.Actor.of(who, client_key(request)), now(),
-                               subject="deployment", **msgspec.to_builtins(chosen))
-        return page(request, "settings.html", d=chosen, saved=True)
+                               subject=scope, **msgspec.to_builtins(chosen))
+        return page(request, "settings.html", d=chosen, scope=scope, saved=True)

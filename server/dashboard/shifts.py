@@ -16,7 +16,7 @@ from server.dashboard.filters import make_filters
 from server.deps import MakerDep, SettingsDep, now_ms
 from server.errors import ApiError
 from server.ratelimit import client_key
-from server.services import audit, deployment, reports, subsidy
+from server.services import audit, reports, subsidy
 from server.services.staff_service import approve_shift
 
 MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
@@ -73,8 +73,7 @@ class ShiftPages(TownshipPages):
         if not FIRST_YEAR <= int(found[1]) <= LAST_YEAR:
             raise ApiError(400, f"month must be between {FIRST_YEAR}-01 and {LAST_YEAR}-12", "month")
         async with maker() as session:
-            rates = (await deployment.load(session)).rates
-            return month, await subsidy.sheet(session, who, month, settings.timezone, rates)
+            return month, await subsidy.sheet(session, who, month, settings.timezone)
 
     @get("/subsidy", name="township:subsidy", opt={"action": "subsidy.read"})
     async def subsidy_page(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Template:

@@ -15,6 +15,7 @@ from server.models import Entry, Site
 from server.policy import visible_sites
 from server.services.staff_service import staff_edit
 from server.services.supplies import supplies_by_site
+from sync import ledger
 
 
 class Decision(Struct):
@@ -27,7 +28,7 @@ class SupplyPages(TownshipPages):
         who = await staff(request)
         async with maker() as session:
             sites = await supplies_by_site(session, who, now_ms())
-        return page(request, "supplies.html", sites=sites)
+        return page(request, "supplies.html", sites=sites, rate_days=ledger.RATE_DAYS, low_days=ledger.LOW_DAYS)
 
     @post("/requests/{entry_id:str}/status", status_code=303, opt={"action": "requests.decide"})
     async def decide(

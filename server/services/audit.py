@@ -6,8 +6,6 @@ Nothing in the dashboard edits or deletes an event; administrators read and expo
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import AuditEvent
 from server.policy import Principal
+from server.services.csv_export import write_csv
 
 EVENTS = frozenset({
     "code.issued", "code.spent", "code.refused", "code.void", "device.enrolled", "device.revoked",
@@ -61,16 +60,12 @@ async def recent(session: AsyncSession, who: Principal, limit: int = 500) -> lis
 
 
 def events_csv(events: list[AuditEvent], timezone) -> str:
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel opens UTF-8 with the Chinese intact only with a BOM
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["时间 time", "事件 event", "谁 actor", "对象 subject", "镇街 township", "地址 address",
-                     "详情 detail"])
-    for e in events:
-        detail = "; ".join(f"{k}={v}" for k, v in sorted(e.detail.items()))
-        row = [_when(e.at, timezone), e.event, e.actor, e.subject, e.township, e.address, detail]
-        writer.writerow([_cell(value) for value in row])
-    return out.getvalue()
+    header = ["时间 time", "事件 event", "谁 actor", "对象 subject", "镇街 township", "地址 address", "详情 detail"]
+    return write_csv([header, *(
+        [_when(e.at, timezone), e.event, e.actor, e.subject, e.township, e.address,
+         "; ".join(f"{k}={v}" for k, v in sorted(e.detail.items()))]
+        for e in events
+    )])
 
 
 def _when(moment: datetime, timezone) -> str:
@@ -78,12 +73,6 @@ def _when(moment: datetime, timezone) -> str:
 
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return aware.astimezone(timezone).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _cell(value: str) -> str:
-    # A cell a spreadsheet would read as a formula is kept as text (names and subjects are typed
-    # by people, and addresses come from headers).
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 async def record_sign_in(

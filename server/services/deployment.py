@@ -1,7 +1,9 @@
-"""What an administrator configures per deployment: supply items, rest rules, subsidy rates.
+"""What administrators configure: supply items, rest rules, subsidy rates.
 
-Stored as one JSON document; anything not set falls back to the defaults here. Phones read it
-through GET /api/config, the dashboard through `load`.
+The deployment's defaults are one JSON document that only a deployment-wide administrator
+(township "*") changes; a township's administrator overrides them for that township only (each
+section it changes: items, rest, rates). Anything not set falls back to the defaults here. A
+township's phones read its settings through GET /api/config, its subsidy sheet through `load`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from msgspec import Meta, Struct
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.models import DeploymentConfig
+from server.models import DeploymentConfig, TownshipConfig
+from server.policy import Principal, allowed
 
 
 class Item(Struct, frozen=True):
@@ -57,20 +60,57 @@ class Deployment(Struct, frozen=True):
 
 
 KEY = "deployment"
+DEPLOYMENT_WIDE = "*"  # the township of an administrator whose settings are the deployment's
+SECTIONS = ("items", "rest", "rates")
 
 
-async def load(session: AsyncSession) -> Deployment:
+async def load_defaults(session: AsyncSession) -> Deployment:
     stored = await session.scalar(select(DeploymentConfig.value).where(DeploymentConfig.key == KEY))
     return Deployment() if stored is None else msgspec.convert(stored, Deployment)
 
 
-async def save(session: AsyncSession, deployment: Deployment) -> None:
-    row = await session.get(DeploymentConfig, KEY, with_for_update=True)
+async def load(session: AsyncSession, township: str) -> Deployment:
+    """A township's settings: the deployment's defaults with the township's own sections over them."""
+    defaults = msgspec.to_builtins(await load_defaults(session))
+    own = await session.scalar(select(TownshipConfig.value).where(TownshipConfig.township == township))
+    return msgspec.convert({**defaults, **(own or {})}, Deployment)
+
+
+def editable(who: Principal) -> str:
+    """Whose settings `who` edits: the deployment's ("*") or their township's. Administrators
+    only; the service checks this itself, whoever calls it."""
+    if not allowed(who, "deployment.manage") or not who.township:
+        raise PermissionError("只有管理员可以修改设置 / only administrators change settings")
+    return who.township
+
+
+async def load_for(session: AsyncSession, who: Principal) -> Deployment:
+    """The settings `who` edits, as they stand."""
+    scope = editable(who)
+    return await (load_defaults(session) if scope == DEPLOYMENT_WIDE else load(session, scope))
+
+
+async def save(session: AsyncSession, who: Principal, deployment: Deployment) -> None:
+    """A deployment-wide administrator sets the defaults; a township's administrator sets the
+    sections that differ from them for the township (the others keep following the defaults)."""
+    scope = editable(who)
     value = msgspec.to_builtins(deployment)
-    if row is None:
-        session.add(DeploymentConfig(key=KEY, value=value))
-    else:
-        row.value = value
+    if scope == DEPLOYMENT_WIDE:
+        row = await session.get(DeploymentConfig, KEY, with_for_update=True)
+        if row is None:
+            session.add(DeploymentConfig(key=KEY, value=value))
+        else:
+            row.value = value
+        return
+    defaults = msgspec.to_builtins(await load_defaults(session))
+    own = {name: value[name] for name in SECTIONS if value[name] != defaults[name]}
+    row = await session.get(TownshipConfig, scope, with_for_update=True)
+    if row is None and own:
+        session.add(TownshipConfig(township=scope, value=own))
+    elif row is not None and own:
+        row.value = own
+    elif row is not None:
+        await session.delete(row)
 
 
 def parse_items(text: str) -> tuple[Item, ...]:

@@ -1,20 +1,18 @@
-"""The monthly subsidy sheet (月度补助发放表): approved hours by kind, times the rates."""
+"""The monthly subsidy sheet (月度补助发放表): approved hours by kind, times the township's rates."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Entry, Person, Site
 from server.policy import Principal, visible_sites
+from server.services import deployment
 from server.services.csv_export import write_csv
-from server.services.deployment import Rates
-
-KINDS = ("day", "night", "on_call")
+from sync.subsidy import KINDS, month_pay
 
 
 @dataclass
@@ -25,39 +23,28 @@ class SubsidyRow:
     amount: float = 0.0
 
 
-def month_bounds(month: str, timezone: str) -> tuple[int, int]:
-    """The first and the last millisecond (exclusive) of "YYYY-MM" in the deployment's zone."""
-    year, number = (int(part) for part in month.split("-"))
-    tz = ZoneInfo(timezone)
-    start = datetime(year, number, 1, tzinfo=tz)
-    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=tz)
-    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
-
-
-async def sheet(session: AsyncSession, who: Principal, month: str, timezone: str, rates: Rates) -> list[SubsidyRow]:
-    """Approved, ended shifts that started in the month, per person (a shift counts in the month
-    it started in, whole)."""
-    first, last = month_bounds(month, timezone)
+async def sheet(session: AsyncSession, who: Principal, month: str, timezone: str) -> list[SubsidyRow]:
+    """Each person's pay for the month at a site, at the rates of the site's township, by the rule
+    the phone's estimate follows (sync/subsidy.py): approved, ended shifts that started in the
+    month in the deployment's time zone."""
     rows = await session.execute(
-        select(Entry, Person.name, Site.name)
+        select(Entry, Person.name, Site.name, Site.township)
         .join(Person, Person.id == Entry.author_id)
         .join(Site, Site.id == Entry.site_id)
         .where(Entry.kind == "shift", Entry.deleted.is_(False), visible_sites(who))
     )
-    people: dict[str, SubsidyRow] = {}
-    for entry, person, site in rows:
-        f = entry.fields
-        if f.get("approval") != "approved" or f.get("end") is None or not first <= f["start"] < last:
-            continue
-        row = people.setdefault(entry.author_id, SubsidyRow(person, site))
-        kind = f.get("kind", "day")
-        hours = (f["end"] - f["start"]) / 3_600_000
-        row.hours[kind] += hours
-        row.amount += hours * getattr(rates, kind)
-    for row in people.values():
-        row.hours = {k: round(v, 2) for k, v in row.hours.items()}
-        row.amount = round(row.amount, 2)
-    return sorted(people.values(), key=lambda r: (r.site, r.person))
+    shifts: dict[tuple[str, str, str, str], list[dict]] = {}
+    for entry, person, site, township in rows:
+        shifts.setdefault((entry.author_id, person, site, township), []).append(entry.fields)
+    rates: dict[str, dict[str, float]] = {}
+    people = []
+    for (_, person, site, township), theirs in shifts.items():
+        if township not in rates:
+            rates[township] = msgspec.to_builtins((await deployment.load(session, township)).rates)
+        pay = month_pay(theirs, month, timezone, rates[township])
+        if any(pay["hours"].values()):
+            people.append(SubsidyRow(person, site, {k: round(v, 2) for k, v in pay["hours"].items()}, pay["amount"]))
+    return sorted(people, key=lambda r: (r.site, r.person))
 
 
 def sheet_csv(rows: list[SubsidyRow], month: str) -> str:

@@ -15,10 +15,6 @@ from server.models import Entry, Person, Site
 from server.policy import Principal, visible_sites
 from sync import ledger
 
-WINDOW_DAYS = 14
-DAY = 86_400_000
-
-
 @dataclass
 class StockLine:
     item: str
@@ -48,11 +44,6 @@ class SiteSupplies:
     requests: list[RequestLine] = field(default_factory=list)
 
 
-def _used_since(movements: list[dict], site: str, since: int) -> float:
-    return sum(m["quantity"] for m in movements
-               if m["site"] == site and m["movement"] in ("used", "issued") and m["at"] >= since)
-
-
 async def supplies_by_site(session: AsyncSession, who: Principal, now: int) -> list[SiteSupplies]:
     sites = {s.id: SiteSupplies(s.id, s.name) for s in await session.scalars(
         select(Site).where(visible_sites(who)).order_by(Site.id))}
@@ -60,19 +51,14 @@ async def supplies_by_site(session: AsyncSession, who: Principal, now: int) -> l
         select(Entry).where(Entry.kind == "supply", Entry.deleted.is_(False))
         .where(or_(Entry.site_id.in_(sites), Entry.fields["to_site"].as_string().in_(sites)))
     )
-    by_item: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    units: dict[str, str] = {}
+    by_site: dict[str, list[dict]] = defaultdict(list)
     for entry in movements:
-        f = entry.fields
-        units[f["item"]] = f["unit"]
-        for site in {f["site"], f.get("to_site")} & sites.keys():
-            by_item[(site, f["item"])].append(f)
-    for (site, item), lines in sorted(by_item.items()):
-        current = ledger.stock(lines, site)
-        used = _used_since(lines, site, now - WINDOW_DAYS * DAY)
-        sites[site].stock.append(StockLine(item, units[item], current, ledger.days_left(current, used, WINDOW_DAYS)))
-    for site in sites.values():  # what runs out first, first
-        site.stock.sort(key=lambda s: (s.days_left is None, s.days_left or 0))
+        movement = {**entry.fields, "id": entry.id, "stamp": entry.stamps.get("at")}
+        for site in {movement["site"], movement.get("to_site")} & sites.keys():
+            by_site[site].append(movement)
+    for site, moves in by_site.items():  # what runs out first, first (sync/ledger.py)
+        sites[site].stock = [StockLine(r["item"], r["unit"], r["stock"], r["days_left"])
+                             for r in ledger.stock_by_item(moves, site, now)]
     requests = await session.execute(
         select(Entry, Person.name).join(Person, Person.id == Entry.author_id)
         .where(Entry.kind == "request", Entry.deleted.is_(False), Entry.site_id.in_(sites))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.browser.phone_support import (
     go_offline,
@@ -54,13 +54,13 @@ def test_a_movement_and_a_request_made_offline_wait_across_a_reload_then_sync(
         "local",
     )
     assert page.text_content(f"[data-test=supply-item][data-entry-id='{movement}'] .badge") == "仅保存在本机"
-    assert (
-        page.text_content("[data-test=stock]") == "还没有已同步的物资记录"
-    )  # stock is what the ledger synced
+    # Stock counts what waits on the phone, marked as not yet synced.
+    assert page.text_content("[data-test=stock-row][data-item='N95口罩'] td") == "200 个 含 1 条未同步"
 
     go_online_and_sync(page)
     wait_item_state(page, "supply-item", movement, "synced")
     wait_item_state(page, "request-item", request, "synced")
+    page.wait_for_selector("[data-test=stock-row][data-item='N95口罩'][data-unsynced='0']")
     assert page.text_content("[data-test=stock-row][data-item='N95口罩'] td") == "200 个"
     on_server = server_entries(server, person)
     assert {k: on_server[movement].fields[k] for k in ("item", "movement", "quantity", "unit")} == {
@@ -117,4 +117,30 @@ def test_days_left_at_the_recent_rate_of_use(new_phone: Callable[..., Page], ser
         ]
     )
     assert page.get_attribute("[data-test=stock-row][data-item='一次性手套'] td:last-child", "class") == "low"
-    assert "按上次同步的数据" in page.text_content("[data-test=stock]")
+    assert "含本机尚未同步的记录" in page.text_content("[data-test=stock]")
+
+
+def test_a_week_offline_the_stock_counts_the_phones_own_movements_marked_unsynced(
+    new_phone: Callable[..., Page], server: ServerProcess
+) -> None:
+    """Issue 8 item 7: 30 movements recorded offline over a week show in the stock, not 还没有…."""
+    page = ready_phone(new_phone, server, new_worker(server))
+    site = site_of(page)
+    go_offline(page)
+    now = now_ms()
+    save(page, "supply", {"site": site, "item": "一次性手套", "unit": "副", "movement": "received", "quantity": 500,
+                          "at": now - 7 * DAY})
+    for n in range(29):  # 5 pairs used every few hours over the week
+        save(page, "supply", {"site": site, "item": "一次性手套", "unit": "副", "movement": "used", "quantity": 5,
+                              "at": now - 7 * DAY + (n + 1) * 5 * 3_600_000})
+    page.click("[data-test=nav-supplies]")
+    row = page.locator("[data-test=stock-row][data-item='一次性手套']")
+
+    expect(row).to_have_attribute("data-unsynced", "30")
+    expect(row.locator("td").first).to_have_text("355 副 含 30 条未同步")  # 500 - 29 × 5
+    # 145 used over the ledger's 7 days: about 17 days left.
+    expect(row).to_have_attribute("data-days", f"{355 / (145 / 7):.2f}")
+
+    go_online_and_sync(page)
+    expect(row).to_have_attribute("data-unsynced", "0")
+    expect(row.locator("td").first).to_have_text("355 副")

@@ -1,4 +1,4 @@
-"""The shared clock and merge vectors, run against pwa/js/clock.js and pwa/js/merge.js in Chromium.
+"""The shared vectors (tests/vectors/), run against the phone's modules in Chromium.
 
 The page is a static file of the PWA (the manifest), not the app shell: it gives the modules the
 server's origin to be imported from, without the app's own start-up running around them. Outcomes
@@ -16,6 +16,11 @@ from playwright.sync_api import Page
 VECTORS = Path(__file__).parents[1] / "vectors"
 CLOCK = json.loads((VECTORS / "clock.json").read_text("utf-8"))
 MERGE = json.loads((VECTORS / "merge.json").read_text("utf-8"))
+LEDGER = json.loads((VECTORS / "ledger.json").read_text("utf-8"))
+OVERLAY = json.loads((VECTORS / "overlay.json").read_text("utf-8"))
+URGENCY = json.loads((VECTORS / "urgency.json").read_text("utf-8"))
+DAYS = json.loads((VECTORS / "days.json").read_text("utf-8"))
+SUBSIDY = json.loads((VECTORS / "subsidy.json").read_text("utf-8"))
 
 RUN_CLOCK = """async (vectors) => {
   const { send, receive } = await import("/js/clock.js");
@@ -44,8 +49,44 @@ RUN_MERGE = """async (vectors) => {
 }"""
 
 
-def run_in_page(new_phone: Callable[..., Page], script: str, vectors: list[dict]) -> dict:
-    page = new_phone()
+RUN_LEDGER = """async (vectors) => {
+  const { stockByItem } = await import("/js/ledger.js");
+  return vectors.map((v) => stockByItem(v.movements, v.site, v.now));
+}"""
+
+
+RUN_OVERLAY = """async (vectors) => {
+  const { overlay } = await import("/js/outbox.js");
+  return vectors.map((v) => {
+    const shown = overlay(v.server, v.changes);
+    return { fields: shown.fields, stamps: shown.stamps, deleted: shown.deleted, state: shown.state,
+      pending: shown.pending, is_new: shown.isNew };
+  });
+}"""
+
+RUN_URGENT = """async (vectors) => {
+  const { isUrgent } = await import("/js/outbox.js");
+  return vectors.map((v) => isUrgent(v.kind, v.fields));
+}"""
+
+RUN_ORDER = """async (vectors) => {
+  const { urgentFirst } = await import("/js/sync.js");
+  return vectors.map((v) => urgentFirst(v.changes).map((c) => c.id));
+}"""
+
+RUN_DAYS = """async (vectors) => {
+  const { dayOf, monthOf } = await import("/js/days.js");
+  return vectors.map((v) => ({ day: dayOf(v.ms, v.zone), month: monthOf(v.ms, v.zone) }));
+}"""
+
+RUN_SUBSIDY = """async (vectors) => {
+  const { monthPay } = await import("/js/subsidy.js");
+  return vectors.map((v) => monthPay(v.shifts, v.month, v.zone, v.rates));
+}"""
+
+
+def run_in_page(new_phone: Callable[..., Page], script: str, vectors: list[dict], **options: object) -> dict:
+    page = new_phone(**options)
     response = page.goto("/manifest.webmanifest")
     assert response is not None and response.ok
     comments = [v["comment"] for v in vectors]
@@ -66,3 +107,30 @@ def test_merge_js_passes_every_merge_vector(new_phone: Callable[..., Page]) -> N
 def test_merge_js_leaves_the_state_it_was_given_untouched(new_phone: Callable[..., Page]) -> None:
     outcomes = run_in_page(new_phone, RUN_MERGE, MERGE)
     assert {c: o["current_untouched"] for c, o in outcomes.items()} == {v["comment"]: True for v in MERGE}
+
+
+def test_ledger_js_passes_every_ledger_vector(new_phone: Callable[..., Page]) -> None:
+    outcomes = run_in_page(new_phone, RUN_LEDGER, LEDGER)
+    assert outcomes == {v["comment"]: v["expected"] for v in LEDGER}
+
+
+def test_outbox_js_passes_every_overlay_vector(new_phone: Callable[..., Page]) -> None:
+    outcomes = run_in_page(new_phone, RUN_OVERLAY, OVERLAY)
+    assert outcomes == {v["comment"]: v["expected"] for v in OVERLAY}
+
+
+def test_outbox_js_passes_every_urgency_vector(new_phone: Callable[..., Page]) -> None:
+    assert run_in_page(new_phone, RUN_URGENT, URGENCY["urgent"]) == {
+        v["comment"]: v["expected"] for v in URGENCY["urgent"]}
+    assert run_in_page(new_phone, RUN_ORDER, URGENCY["order"]) == {
+        v["comment"]: v["expected"] for v in URGENCY["order"]}
+
+
+def test_days_js_passes_every_day_vector_on_a_phone_set_to_utc(new_phone: Callable[..., Page]) -> None:
+    outcomes = run_in_page(new_phone, RUN_DAYS, DAYS, timezone_id="UTC")
+    assert outcomes == {v["comment"]: {"day": v["day"], "month": v["month"]} for v in DAYS}
+
+
+def test_subsidy_js_passes_every_subsidy_vector_on_a_phone_set_to_utc(new_phone: Callable[..., Page]) -> None:
+    outcomes = run_in_page(new_phone, RUN_SUBSIDY, SUBSIDY, timezone_id="UTC")
+    assert outcomes == {v["comment"]: v["expected"] for v in SUBSIDY}

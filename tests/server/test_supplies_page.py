@@ -59,3 +59,18 @@ def test_a_status_that_does_not_exist_is_refused_with_the_field(world: World) ->
 
     assert answer.status_code == 409
     assert answer.json()["field"] == "status"
+
+
+def test_a_young_ledgers_days_left_spread_its_use_over_its_age_as_the_phone_does(world: World) -> None:
+    """One rule for days left on the dashboard and the phone (sync/ledger.py, tests/vectors/ledger.json):
+    8 used in a ledger two days old is 4 a day, not 8 over 14 days."""
+    phone = world.phone("zhangwei")
+    now = _now()
+    phone.replica.put("in", "supply", _movement("dongfeng", "received", 100, now - 2 * DAY), now)
+    phone.replica.put("out", "supply", _movement("dongfeng", "used", 8, now - DAY), now)
+    phone.sync()
+
+    page = world.client.get("/township/supplies")
+
+    row = page.text.split('data-site="dongfeng"', 1)[1].split('data-item="N95口罩"', 1)[1].split("</tr>", 1)[0]
+    assert re.findall(r"<td>([^<]*)</td>", row) == ["N95口罩", "92 个", "23.0 天"]

@@ -41,7 +41,7 @@ export function mount(root, ctx) {
   /** A kind word on rest, by the deployment's rules. @param {View[]} shifts */
   function showRest(shifts) {
     const rules = config.rest;
-    const r = restStatus(shifts.filter((v) => v.state !== "rejected").map((v) => v.fields), now(), rules);
+    const r = restStatus(shifts.filter((v) => v.state !== "rejected").map((v) => v.fields), now(), rules, config.timezone);
     const lines = [
       r.long && t("rest_long", { t: fmtDuration(/** @type {number} */ (r.onDuty)), h: fmtNumber(rules.max_shift_hours) }),
       r.short && t("rest_short", { t: fmtDuration(/** @type {number} */ (r.rest)), h: fmtNumber(rules.min_rest_hours) }),
@@ -55,7 +55,7 @@ export function mount(root, ctx) {
 
   /** @param {View[]} shifts */
   function showSubsidy(shifts) {
-    const e = monthEstimate(shifts.filter((v) => v.server).map((v) => v.server?.fields || {}), now(), config.rates);
+    const e = monthEstimate(shifts.filter((v) => v.server).map((v) => v.server?.fields || {}), now(), config.rates, config.timezone);
     subsidy.replaceChildren(
       h("p", { class: "amount", "data-test": "subsidy-amount" }, fmtMoney(e.amount, CURRENCY)),
       h("p", { class: "muted" }, t("subsidy_hint", { h: fmtNumber(e.hours) })));

@@ -1,25 +1,17 @@
 // @ts-check
-/** 物资: stock on hand from the synced ledger, record a movement, request more. */
+/** 物资: stock on hand from the ledger (what waits on the phone included), record a movement, request more. */
 import { fmtDateTime, fmtNumber, getLang, t } from "../i18n.js";
 import { list, remove, save } from "../outbox.js";
 import { config } from "../config.js";
+import { ITEMS as DEFAULT_ITEMS } from "../constants.js";
+import { byOrder, LOW_DAYS, RATE_DAYS, stockByItem } from "../ledger.js";
 import { now } from "../sync.js";
 import { badge, choices, confirmButton, field, fill, h, noSite, problems, radioValue, saving, section } from "../ui.js";
 
 /** @typedef {import("../outbox.js").View} View */
 
-/** The default items (the deployment's come with its settings): name on the wire (zh-CN), English name, unit. */
-export const ITEMS = /** @type {[string, string, string][]} */ ([
-  ["医用外科口罩", "Surgical mask", "个"],
-  ["N95口罩", "N95 mask", "个"],
-  ["一次性手套", "Disposable gloves", "副"],
-  ["防护服", "Protective suit", "件"],
-  ["护目镜", "Goggles", "副"],
-  ["防护面屏", "Face shield", "个"],
-  ["消毒液", "Disinfectant", "瓶"],
-  ["免洗洗手液", "Hand sanitiser", "瓶"],
-  ["额温枪", "Forehead thermometer", "支"],
-]);
+/** The default items (generated from the server's; the deployment's come with its settings): name on the wire (zh-CN), English name, unit. */
+export const ITEMS = DEFAULT_ITEMS.map((i) => /** @type {[string, string, string]} */ ([i.zh, i.en, i.unit]));
 const UNITS_EN = /** @type {Record<string, string>} */ ({ 个: "pcs", 副: "pairs", 件: "pcs", 瓶: "bottles", 支: "pcs" });
 const MOVEMENTS = ["received", "used", "issued", "transferred", "stocktake"];
 
@@ -39,57 +31,22 @@ const siteName = (id) => config.sites.find((s) => s.id === id)?.name || id;
 const movementLabel = (m) => t(/** @type {any} */ (`m_${m}`));
 
 /** A movement's synced fields with its id, or null when the server does not hold it. @param {View} v */
-const synced = (v) => /** @type {Record<string, any>|null} */ (v.server && !v.server.deleted ? { ...v.server.fields, id: v.id } : null);
-
-const byTime = (/** @type {Record<string, any>} */ a, /** @type {Record<string, any>} */ b) =>
-  a.at - b.at || (a.id < b.id ? -1 : 1);
-
-const DAY = 864e5;
-/** The recent rate of use: used and issued over this many days. */
-export const RATE_DAYS = 14;
-/** Fewer days left than this is shown as running low. */
-export const LOW_DAYS = 3;
+const synced = (v) => /** @type {Record<string, any>|null} */ (v.server && !v.server.deleted ? { ...v.server.fields, id: v.id, stamp: v.server.stamps.at } : null);
 
 /**
- * Stock of each item at a site from the synced ledger: the last stocktake plus later
- * movements (received +; used, issued, transferred −; a transfer to this site +), and the days
- * it lasts at the recent rate of use: used + issued over the last 14 days, per day (over fewer
- * days when the item's ledger is younger than that, at least one day, so a new site is not
- * told its stock lasts longer than it will). The item running out first comes first.
- * @param {View[]} views supply entries @param {string} site @param {number} now
- * @returns {{item: string, unit: string, quantity: number, perDay: number, days: number|null}[]}
+ * A movement as the ledger counts it (pwa/js/ledger.js): what the phone shows, its own unsynced
+ * ones included and marked; a refused one counts only as far as the server holds it.
+ * @param {View} v
  */
-export function stockAt(views, site, now) {
-  /** @type {Map<string, Record<string, any>[]>} */
-  const byItem = new Map();
-  for (const v of views) {
-    const f = synced(v);
-    if (!f || !(f.site === site || (f.movement === "transferred" && f.to_site === site))) continue;
-    byItem.set(f.item, [...(byItem.get(f.item) || []), f]);
-  }
-  return [...byItem.entries()].map(([item, moves]) => {
-    moves.sort(byTime);
-    let quantity = 0;
-    for (const m of moves) {
-      const here = m.site === site;
-      if (here && m.movement === "stocktake") quantity = m.quantity;
-      else if (here && m.movement === "received") quantity += m.quantity;
-      else if (here) quantity -= m.quantity; // used, issued, transferred away
-      else quantity += m.quantity; // transferred to this site
-    }
-    const since = now - RATE_DAYS * DAY;
-    const span = Math.min(RATE_DAYS, Math.max(1, (now - moves[0].at) / DAY));
-    const used = moves.filter((m) => m.site === site && m.at > since && m.at <= now && (m.movement === "used" || m.movement === "issued"))
-      .reduce((sum, m) => sum + m.quantity, 0);
-    const perDay = used / span;
-    return { item, unit: moves[moves.length - 1].unit, quantity, perDay, days: perDay > 0 ? Math.max(0, quantity) / perDay : null };
-  }).sort((a, b) => (a.days ?? Infinity) - (b.days ?? Infinity) || a.item.localeCompare(b.item, "zh-CN"));
+function counted(v) {
+  if (v.state === "rejected") return v.server && !v.server.deleted ? { ...v.server.fields, id: v.id, stamp: v.server.stamps.at } : null;
+  return { ...v.fields, id: v.id, stamp: v.stamps.at, pending: v.pending };
 }
 
 /** @param {View[]} views @param {string} site @param {string} item */
 function latestStocktake(views, site, item) {
   const takes = views.map(synced).filter((f) => f && f.site === site && f.item === item && f.movement === "stocktake");
-  return /** @type {Record<string, any>[]} */ (takes).sort(byTime).pop()?.id ?? null;
+  return /** @type {Record<string, any>[]} */ (takes).sort(byOrder).pop()?.id ?? null;
 }
 
 /** @returns {[string, string][]} */
@@ -210,16 +167,18 @@ export function mount(root, ctx) {
   async function refresh() {
     const views = await list(["supply", "request"]);
     supplies = views.filter((v) => v.kind === "supply");
-    const rows = site ? stockAt(supplies, site, now()) : [];
+    const movements = /** @type {Record<string, any>[]} */ (supplies.map(counted).filter(Boolean));
+    const rows = site ? stockByItem(movements, site, now()) : [];
     const left = (/** @type {number|null} */ d) => (d === null ? t("no_use") : t("about_days", { n: fmtNumber(d, d < 10 ? 1 : 0) }));
     stock.replaceChildren(...(rows.length
       ? [h("table", { class: "stock" },
         h("thead", null, h("tr", null, h("th", { scope: "col" }, t("item")), h("th", { scope: "col" }, t("stock")), h("th", { scope: "col" }, t("days_left")))),
-        h("tbody", null, rows.map((r) => h("tr", { "data-test": "stock-row", "data-item": r.item, "data-days": r.days === null ? "" : r.days.toFixed(2) },
+        h("tbody", null, rows.map((r) => h("tr", { "data-test": "stock-row", "data-item": r.item, "data-days": r.days_left === null ? "" : r.days_left.toFixed(2), "data-unsynced": r.unsynced },
           h("th", { scope: "row" }, itemLabel(r.item)),
-          h("td", null, fmtNumber(r.quantity), " ", unitLabel(r.unit)),
-          h("td", { class: r.days !== null && r.days < LOW_DAYS ? "low" : "" }, left(r.days)))))),
-      h("p", { class: "muted small" }, t("stock_note"))]
+          h("td", null, fmtNumber(r.stock), " ", unitLabel(r.unit), r.unsynced ? " " : null,
+            r.unsynced ? h("span", { class: "badge local", "data-test": "stock-unsynced" }, t("stock_unsynced", { n: fmtNumber(r.unsynced) })) : null),
+          h("td", { class: r.days_left !== null && r.days_left < LOW_DAYS ? "low" : "" }, left(r.days_left)))))),
+      h("p", { class: "muted small" }, t("stock_note", { n: fmtNumber(RATE_DAYS) }))]
       : [h("p", { class: "muted" }, t("no_stock"))]));
     const recent = (/** @type {View[]} */ l) => l.sort((a, b) => b.fields.at - a.fields.at).slice(0, 30);
     moves.replaceChildren(...recent(supplies).map(moveItem));

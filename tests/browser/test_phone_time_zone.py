@@ -1,0 +1,64 @@
+"""Days and months are the deployment's (NUANXIN_TIMEZONE, served in /api/config), not the phone's:
+a phone set to UTC counts a shift from 00:30 on the 1st in Shanghai in this month, as the
+township's subsidy sheet does (issue 8 item 6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.phone_support import (
+    _run,
+    approve_shift,
+    new_worker,
+    now_ms,
+    ready_phone,
+    save,
+    site_of,
+    wait_synced,
+)
+from tests.support.server_process import ServerProcess
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+HOUR = 3_600_000
+
+
+def _sheet_amount(server: ServerProcess, name: str, month: str) -> str:
+    """The township's subsidy sheet for `month`, as staff see it: `name`'s amount."""
+    from server.demo import TOWNSHIP
+    from server.policy import Principal
+    from server.services.subsidy import sheet
+
+    staff = Principal(person_id="wangfang", name="王芳", role="staff", site_id=None, township=TOWNSHIP)
+
+    async def read(session: Any) -> str:
+        rows = await sheet(session, staff, month, "Asia/Shanghai")
+        return next((f"{r.amount:.2f}" for r in rows if r.person == name), "0.00")
+
+    return _run(read, server.database_url)
+
+
+def test_a_phone_set_to_utc_counts_a_shift_from_0030_on_the_1st_in_the_deployments_month(
+    new_phone: Callable[..., Page], server: ServerProcess
+) -> None:
+    first = datetime.now(SHANGHAI).replace(day=1, hour=0, minute=30, second=0, microsecond=0)
+    start = int(first.timestamp() * 1000)
+    if now_ms() < start + 2 * HOUR:
+        pytest.skip("the first 2.5 hours of a Shanghai month: the shift has not ended yet")
+    page = ready_phone(new_phone, server, new_worker(server, name="时区"), timezone_id="UTC")
+    assert page.evaluate("new Date().getTimezoneOffset()") == 0  # the phone's clock says UTC
+    entry = save(page, "shift", {"site": site_of(page), "post": "东门卡口", "start": start, "end": start + HOUR,
+                                 "kind": "day"})
+    page.evaluate("window.nuanxin.syncNow()")
+    wait_synced(page)
+    approve_shift(server, entry)
+    page.evaluate("window.nuanxin.syncNow()")
+
+    # 1 h day at ¥15, this month in Shanghai (in UTC the shift began on the last day of the month before).
+    expect(page.locator("[data-test=subsidy-amount]")).to_have_text("¥15.00")
+    assert _sheet_amount(server, "时区", first.strftime("%Y-%m")) == "15.00"
