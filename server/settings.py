@@ -24,6 +24,10 @@ class Settings:
     # Signs CSRF tokens (and, later, sessions). Production must set NUANXIN_SECRET; a
     # development process makes up its own.
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # "text" (a line a person reads) or "json" (one JSON object a line, for a log collector).
+    log_format: str = "text"
+    # Bearer token for /metrics; without one the endpoint does not exist (404).
+    metrics_token: str | None = None
 
     @property
     def production(self) -> bool:
@@ -45,10 +49,16 @@ class Settings:
             values["secret"] = env["NUANXIN_SECRET"]
         if "NUANXIN_TIMEZONE" in env:
             values["timezone"] = env["NUANXIN_TIMEZONE"]
+        if "NUANXIN_LOG_FORMAT" in env:
+            values["log_format"] = env["NUANXIN_LOG_FORMAT"]
+        if env.get("NUANXIN_METRICS_TOKEN"):
+            values["metrics_token"] = env["NUANXIN_METRICS_TOKEN"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.env not in ("development", "production"):
             raise ValueError(f"NUANXIN_ENV must be development or production, not {settings.env!r}")
+        if settings.log_format not in ("text", "json"):
+            raise ValueError(f"NUANXIN_LOG_FORMAT must be text or json, not {settings.log_format!r}")
         if settings.production and "NUANXIN_SECRET" not in env and "secret" not in overrides:
             raise ValueError("production needs NUANXIN_SECRET (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
         return settings
