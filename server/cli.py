@@ -13,6 +13,7 @@ import getpass
 import socket
 import ssl
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,14 +48,18 @@ def shown_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-async def _reachable_and_migrated(engine: AsyncEngine, url: str) -> None:
-    """The start-up checks every command shares: the database answers, then migrates."""
+async def _reachable(engine: AsyncEngine, url: str) -> None:
     try:
         async with asyncio.timeout(CONNECT_TIMEOUT), engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception as err:  # noqa: BLE001 - any way of not answering is the same refusal
         raise Refusal(f"cannot reach the database {shown_url(url)} ({_reason(err)}); check "
                       "NUANXIN_DATABASE_URL or --database-url, and that the database server is running") from None
+
+
+async def _reachable_and_migrated(engine: AsyncEngine, url: str) -> None:
+    """The start-up checks every command shares: the database answers, then migrates."""
+    await _reachable(engine, url)
     try:
         await db.migrate(engine)
     except Exception as err:  # noqa: BLE001
@@ -183,11 +188,27 @@ def add_account(args: argparse.Namespace) -> int:
     return 0
 
 
-def _transfer(work) -> dict[str, int]:  # noqa: ANN001
+async def _check_reachable(*urls: str) -> None:
+    """A database server that does not answer is said as such, before any copying starts."""
+    from server.transfer import async_url, sqlite_path
+
+    for url in urls:
+        if sqlite_path(async_url(url)) is not None:
+            continue  # a file: the copy says if it is missing
+        engine = db.create_engine(async_url(url))
+        try:
+            await _reachable(engine, url)
+        finally:
+            await engine.dispose()
+
+
+def _transfer(work: Callable[[], Awaitable[dict[str, int]]], *urls: str) -> dict[str, int]:
+    """Run a copy (server/transfer.py) after checking its databases answer."""
     from server.transfer import TransferError
 
     try:
-        return asyncio.run(work)
+        asyncio.run(_check_reachable(*urls))
+        return asyncio.run(work())
     except TransferError as err:
         raise Refusal(str(err)) from None
     except Refusal:
@@ -200,7 +221,7 @@ def backup_cmd(args: argparse.Namespace) -> int:
     from server.transfer import backup, describe
 
     settings = _settings(args)
-    counts = _transfer(backup(settings.database_url, Path(args.file)))
+    counts = _transfer(lambda: backup(settings.database_url, Path(args.file)), settings.database_url)
     print(f"backed up {shown_url(settings.database_url)} to {args.file}: {describe(counts)}")
     return 0
 
@@ -209,7 +230,7 @@ def restore_cmd(args: argparse.Namespace) -> int:
     from server.transfer import describe, restore
 
     settings = _settings(args)
-    counts = _transfer(restore(Path(args.file), settings.database_url))
+    counts = _transfer(lambda: restore(Path(args.file), settings.database_url), settings.database_url)
     print(f"restored {args.file} into {shown_url(settings.database_url)}: {describe(counts)}")
     return 0
 
@@ -218,7 +239,7 @@ def migrate_to_cmd(args: argparse.Namespace) -> int:
     from server.transfer import copy_database, describe
 
     settings = _settings(args)
-    counts = _transfer(copy_database(settings.database_url, args.url))
+    counts = _transfer(lambda: copy_database(settings.database_url, args.url), settings.database_url, args.url)
     print(f"copied {shown_url(settings.database_url)} to {shown_url(args.url)}: {describe(counts)}")
     print("now serve from the new database: NUANXIN_DATABASE_URL=<the new URL> nuanxin serve")
     return 0
