@@ -95,7 +95,9 @@ async def _copy_rows(source: AsyncConnection, target: AsyncConnection) -> None:
 
 
 async def copy_database(source_url: str, target_url: str) -> dict[str, int]:
-    """Copy every row from source to an empty target; the checked counts."""
+    """Copy every row from source to an empty target; the checked counts.
+
+    The source is migrated to this version's schema first, as `nuanxin serve` would."""
     source_url, target_url = async_url(source_url), async_url(target_url)
     if (path := sqlite_path(source_url)) is not None and not path.is_file():
         raise TransferError(f"there is no database at {path}")
@@ -133,16 +135,20 @@ async def backup(source_url: str, destination: Path) -> dict[str, int]:
     destination.parent.mkdir(parents=True, exist_ok=True)
     source_url = async_url(source_url)
     path = sqlite_path(source_url)
-    if path is None:
-        return await copy_database(source_url, f"sqlite+aiosqlite:///{destination}")
-    if not path.exists():
+    if path is not None and not path.is_file():
         raise TransferError(f"there is no database at {path}")
-    # SQLite's online backup: a consistent copy while the server keeps writing (WAL).
-    with closing(sqlite3.connect(path, timeout=30)) as live, closing(sqlite3.connect(destination)) as copy:
-        live.backup(copy)
-        if copy.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise TransferError(f"the backup at {destination} failed its integrity check; try again")
-    return await _file_counts(destination)
+    try:
+        if path is None:
+            return await copy_database(source_url, f"sqlite+aiosqlite:///{destination}")
+        # SQLite's online backup: a consistent copy while the server keeps writing (WAL).
+        with closing(sqlite3.connect(path, timeout=30)) as live, closing(sqlite3.connect(destination)) as copy:
+            live.backup(copy)
+            if copy.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                raise TransferError(f"the backup at {destination} failed its integrity check; try again")
+        return await _file_counts(destination)
+    except BaseException:
+        destination.unlink(missing_ok=True)  # half a backup must not pass for one
+        raise
 
 
 async def _file_counts(path: Path) -> dict[str, int]:
