@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from tests.browser.conftest import PHONE
 from tests.browser.phone_support import enrol, go_offline, wait_controlled
@@ -46,16 +46,14 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
 
 
 @pytest.fixture(scope="module")
-def trusting_browser(tls_server: ServerProcess) -> Iterator[Browser]:
-    path = find_chromium()
-    if path is None:
-        pytest.fail("no Chromium: run `python -m tests.support.chromium` (make test does)")
+def trusting_browser(browser: Browser, tls_server: ServerProcess) -> Iterator[Browser]:
+    """A second Chromium from the session's Playwright (one Playwright per thread), launched with
+    the name mapping and the trust that a browser context cannot be given."""
     args = [*LAUNCH_ARGS, f"--host-resolver-rules=MAP {NAME} 127.0.0.1",
             f"--ignore-certificate-errors-spki-list={spki_hash(tls_server.tls[0])}"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, headless=True, args=args)
-        yield browser
-        browser.close()
+    trusting = browser.browser_type.launch(executable_path=find_chromium(), headless=True, args=args)
+    yield trusting
+    trusting.close()
 
 
 def test_the_app_and_its_service_worker_work_over_https(trusting_browser: Browser, tls_server: ServerProcess) -> None:
