@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server import db
-from server.settings import Settings
+from server.settings import Settings, SettingsError
 
 CONNECT_TIMEOUT = 15  # seconds before "the database does not answer"
 
@@ -32,10 +32,7 @@ class Refusal(Exception):
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    try:
-        return Settings.from_env(database_url=getattr(args, "database_url", None), env=getattr(args, "env", None))
-    except ValueError as err:
-        raise Refusal(str(err)) from None
+    return Settings.from_env(database_url=getattr(args, "database_url", None), env=getattr(args, "env", None))
 
 
 def _reason(err: BaseException) -> str:
@@ -123,7 +120,9 @@ def serve(args: argparse.Namespace) -> int:
     for name, code in codes:
         print(f"  enrolment code for {name}: {code}", flush=True)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", access_log=False,
-                log_config=uvicorn_log_config(settings), ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key)
+                log_config=uvicorn_log_config(settings), ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key,
+                # No `Server: uvicorn`: it tells an attacker what to look up.
+                server_header=False)
     return 0
 
 
@@ -173,7 +172,7 @@ def add_account(args: argparse.Namespace) -> int:
     from server.services.accounts import SignInError
 
     if sys.stdin.isatty():
-        password = getpass.getpass("password (10+ characters): ")
+        password = getpass.getpass("password (10+ characters, not a common one): ")
         if getpass.getpass("again: ") != password:
             print("the passwords differ", file=sys.stderr)
             return 2
@@ -293,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except Refusal as refusal:
+    except (Refusal, SettingsError) as refusal:  # one line a person can act on, not a traceback
         print(f"nuanxin: {refusal}", file=sys.stderr)
         return 2
 

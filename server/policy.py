@@ -69,9 +69,11 @@ def visible_sites(who: Principal) -> ColumnElement[bool]:
 
 
 def device_write_errors(
-    who: Principal, kind: Kind, op: str, fields: dict[str, Any], current: Entry | None
+    who: Principal, kind: Kind, op: str, fields: dict[str, Any], current: Entry | None,
+    to_site: Site | None = None,
 ) -> list[FieldError]:
-    """What stops a phone's change (docs/sync-protocol.md §6 M6-M7)."""
+    """What stops a phone's change (docs/sync-protocol.md §6 M6-M7). `to_site` is the site a
+    transfer names, as found in the database (None: there is no such site)."""
     if not kind.device_writable:
         return [FieldError("kind", "forbidden", f"{kind.name} entries are written by staff")]
     if current is not None and current.author_id != who.person_id:
@@ -89,7 +91,20 @@ def device_write_errors(
     ]
     if "site" in fields and fields["site"] != who.site_id:
         errors.append(FieldError("site", "site", "entries can only be made for your own site"))
+    if fields.get("to_site") is not None:
+        errors += _transfer_errors(who, fields["to_site"], to_site)
     return errors
+
+
+def _transfer_errors(who: Principal, named: str, target: Site | None) -> list[FieldError]:
+    """A transfer raises the stock of the site it names: only another site of the worker's own
+    township may be named. A missing site and another township's answer alike, so that a phone
+    learns nothing of other townships."""
+    if target is None or target.id != named or target.township != who.township:
+        return [FieldError("to_site", "forbidden", f"your township has no site {named!r}")]
+    if target.id == who.site_id:
+        return [FieldError("to_site", "own_site", "a transfer goes to another site, not your own")]
+    return []
 
 
 def visible_to_device(who: Principal) -> ColumnElement[bool]:

@@ -9,6 +9,26 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = f"sqlite+aiosqlite:///{ROOT / 'data' / 'nuanxin.sqlite3'}"
+MIN_SECRET = 32
+# Values people paste from examples; a secret that contains one of these was not made up.
+PLACEHOLDERS = ("changeme", "change-me", "change_me", "replace", "example", "placeholder", "secret",
+                "password", "nuanxin", "default")
+MAKE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+class SettingsError(ValueError):
+    """A setting that stops the server from starting; the CLI prints it as one line."""
+
+
+def secret_problem(secret: str) -> str | None:
+    """Why a production secret is too weak to sign sessions, or None. Anyone who guesses it can
+    forge an administrator's session cookie."""
+    lowered = secret.lower()
+    if len(secret) < MIN_SECRET:
+        return f"NUANXIN_SECRET must be at least {MIN_SECRET} characters"
+    if any(word in lowered for word in PLACEHOLDERS) or len(set(secret)) < 8:
+        return "NUANXIN_SECRET looks like a placeholder"
+    return None
 
 
 @dataclass(frozen=True)
@@ -56,9 +76,12 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.env not in ("development", "production"):
-            raise ValueError(f"NUANXIN_ENV must be development or production, not {settings.env!r}")
+            raise SettingsError(f"NUANXIN_ENV must be development or production, not {settings.env!r}")
         if settings.log_format not in ("text", "json"):
-            raise ValueError(f"NUANXIN_LOG_FORMAT must be text or json, not {settings.log_format!r}")
+            raise SettingsError(f"NUANXIN_LOG_FORMAT must be text or json, not {settings.log_format!r}")
         if settings.production and "NUANXIN_SECRET" not in env and "secret" not in overrides:
-            raise ValueError("production needs NUANXIN_SECRET (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
+            raise SettingsError(f"production needs NUANXIN_SECRET; make one with `{MAKE_SECRET}`")
+        problem = secret_problem(settings.secret) if settings.production else None
+        if problem:
+            raise SettingsError(f"{problem}; make one with `{MAKE_SECRET}`")
         return settings

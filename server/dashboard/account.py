@@ -26,11 +26,11 @@ class PasswordChange(Struct):
 
 
 class AccountPages(TownshipPages):
-    @get("/login", name="township:login")
+    @get("/login", name="township:login", opt={"public": True})
     async def login_form(self, request: Request) -> Template:
         return page(request, "login.html", next=request.query_params.get("next", "/township/"))
 
-    @post("/login", status_code=303)
+    @post("/login", status_code=303, opt={"public": True})
     async def login(self, request: Request, data: URLEncodedBody[SignIn], maker: MakerDep, settings: SettingsDep) -> Response:
         request.app.state.sign_in_limiter.check(client_key(request))
         async with maker.begin() as session:
@@ -61,11 +61,14 @@ class AccountPages(TownshipPages):
         return page(request, "password.html")
 
     @post("/password", status_code=200, opt={"action": "account.self"})
-    async def password(self, request: Request, data: URLEncodedBody[PasswordChange], maker: MakerDep) -> Template:
+    async def password(self, request: Request, data: URLEncodedBody[PasswordChange], maker: MakerDep) -> Response:
         who = await staff(request)
-        try:
-            async with maker.begin() as session:
-                await accounts.change_password(session, who.person_id, data.current, data.new)
-        except accounts.SignInError as err:
-            return page(request, "password.html", error=str(err))
+        async with maker.begin() as session:  # commits a failed guess too: guesses are limited
+            changed = await accounts.change_password(session, who.person_id, data.current, data.new, now())
+        if isinstance(changed, accounts.PasswordRefused) and changed.signed_out:
+            response = Redirect("/township/login", status_code=303)
+            response.delete_cookie(SESSION_COOKIE, path="/township")
+            return response
+        if isinstance(changed, accounts.PasswordRefused):
+            return page(request, "password.html", error=changed.reason)
         return page(request, "password.html", done=True)

@@ -33,10 +33,13 @@ async def current_staff(connection: ASGIConnection) -> Principal | None:
 
 
 async def township_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    """Every township route names its action in `opt`; the policy table decides."""
+    """Every township route names its action in `opt`; the policy table decides. A route that
+    names none is refused (fail closed), unless it is marked `public` (the sign-in page)."""
     action = handler.opt.get("action")
-    if action is None:  # the sign-in page itself
-        return
+    if action is None:
+        if handler.opt.get("public") is True:
+            return
+        raise PermissionDeniedException("此页未注明权限 / this page names no permission")
     who = await current_staff(connection)
     if who is None:
         raise NotAuthorizedException("请先登录 / please sign in")

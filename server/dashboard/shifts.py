@@ -18,7 +18,9 @@ from server.errors import ApiError
 from server.services import deployment, reports, subsidy
 from server.services.staff_service import approve_shift
 
-MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+# Calendar arithmetic needs a year and the one after it; no subsidy was paid outside these.
+FIRST_YEAR, LAST_YEAR = 1970, 2999
 
 
 class Approval(Struct):
@@ -63,8 +65,11 @@ class ShiftPages(TownshipPages):
     async def _sheet(self, request: Request, maker: MakerDep, settings: SettingsDep) -> tuple[str, list]:
         who = await staff(request)
         month = request.query_params.get("month") or datetime.now(ZoneInfo(settings.timezone)).strftime("%Y-%m")
-        if not MONTH.fullmatch(month):
+        found = MONTH.fullmatch(month)
+        if not found:
             raise ApiError(400, "month must look like 2025-11", "month")
+        if not FIRST_YEAR <= int(found[1]) <= LAST_YEAR:
+            raise ApiError(400, f"month must be between {FIRST_YEAR}-01 and {LAST_YEAR}-12", "month")
         async with maker() as session:
             rates = (await deployment.load(session)).rates
             return month, await subsidy.sheet(session, who, month, settings.timezone, rates)

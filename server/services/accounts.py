@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Person, StaffAccount
 from server.policy import Principal
+from server.services.passwords import password_problem
 
 # scrypt with N=2^15, r=8: 32 MiB and ~0.1 s per guess (memory-hard, in the standard library).
 SCRYPT = {"n": 2**15, "r": 8, "p": 1}
@@ -22,7 +24,6 @@ SCRYPT_MAXMEM = 64 * 1024 * 1024
 SESSION_TTL = timedelta(hours=12)
 FREE_FAILURES = 5  # then each failure locks the account for twice as long, up to a day
 MAX_LOCK = timedelta(days=1)
-MIN_PASSWORD = 10
 
 
 def hash_password(password: str) -> str:
@@ -44,21 +45,35 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(digest, base64.b64decode(expected))
 
 
-def password_problem(password: str) -> str | None:
-    if len(password) < MIN_PASSWORD:
-        return f"密码至少 {MIN_PASSWORD} 位 / at least {MIN_PASSWORD} characters"
-    return None
-
-
 class SignInError(Exception):
     pass
 
 
-WRONG = "用户名或密码不对 / wrong username or password"
+# One answer for every failed sign-in: a wrong password, an unknown name and a locked account
+# look the same (and cost the same scrypt run), so the form tells nobody which names exist.
+WRONG = (
+    "用户名或密码不对；连续失败多次后账户会暂时锁定 / "
+    "wrong username or password; after repeated failures the account is locked for a while"
+)
+WRONG_CURRENT = "原密码不对 / the current password is wrong"
+TOO_MANY = "尝试次数过多，账户已暂时锁定 / too many attempts; the account is locked for a while"
 
 
 def _aware(moment: datetime | None) -> datetime | None:
     return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _locked(account: StaffAccount, now: datetime) -> bool:
+    locked = _aware(account.locked_until)
+    return locked is not None and locked > now
+
+
+def _failed(account: StaffAccount, now: datetime) -> None:
+    """Count a wrong password; past FREE_FAILURES each one locks for twice as long, up to a day."""
+    account.failed_count += 1
+    if account.failed_count >= FREE_FAILURES:
+        lock = timedelta(minutes=2 ** min(account.failed_count - FREE_FAILURES, 11))
+        account.locked_until = now + min(lock, MAX_LOCK)
 
 
 async def sign_in(session: AsyncSession, username: str, password: str, now: datetime) -> StaffAccount | str:
@@ -70,22 +85,18 @@ async def sign_in(session: AsyncSession, username: str, password: str, now: date
     if account is None:
         verify_password(password, _dummy_hash())  # the same work whether or not the name exists
         return WRONG
-    locked = _aware(account.locked_until)
-    if locked and locked > now:
-        minutes = int((locked - now).total_seconds() // 60) + 1
-        return f"尝试次数过多，请于 {minutes} 分钟后再试 / too many attempts, try again in {minutes} min"
-    if not verify_password(password, account.password_hash):
-        account.failed_count += 1
-        if account.failed_count >= FREE_FAILURES:
-            lock = timedelta(minutes=2 ** min(account.failed_count - FREE_FAILURES, 11))
-            account.locked_until = now + min(lock, MAX_LOCK)
+    correct = verify_password(password, account.password_hash)  # run even when locked: same work
+    if _locked(account, now):
+        return WRONG
+    if not correct:
+        _failed(account, now)
         return WRONG
     account.failed_count, account.locked_until = 0, None
     return account
 
 
 async def create_account(session: AsyncSession, person_id: str, username: str, password: str, now: datetime) -> StaffAccount:
-    problem = password_problem(password)
+    problem = password_problem(password, username)
     if problem:
         raise SignInError(problem)
     account = StaffAccount(
@@ -96,15 +107,35 @@ async def create_account(session: AsyncSession, person_id: str, username: str, p
     return account
 
 
-async def change_password(session: AsyncSession, person_id: str, old: str, new: str) -> StaffAccount:
+@dataclass(frozen=True)
+class PasswordRefused:
+    reason: str
+    signed_out: bool = False  # the guesses used up the account's free failures: every session ends
+
+
+async def change_password(
+    session: AsyncSession, person_id: str, old: str, new: str, now: datetime
+) -> StaffAccount | PasswordRefused:
+    """The account with its new password, or why not. A wrong current password counts as a
+    failed sign-in (returned, not raised, so that the count commits): a stolen session cannot
+    guess it without limit. When the account locks, all its sessions end."""
     account = await session.get(StaffAccount, person_id, with_for_update=True)
-    if account is None or not verify_password(old, account.password_hash):
-        raise SignInError("原密码不对 / the current password is wrong")
-    problem = password_problem(new)
+    if account is None:
+        return PasswordRefused(WRONG_CURRENT)
+    if _locked(account, now):
+        return PasswordRefused(TOO_MANY)
+    if not verify_password(old, account.password_hash):
+        _failed(account, now)
+        if _locked(account, now):
+            account.session_version += 1
+            return PasswordRefused(WRONG_CURRENT, signed_out=True)
+        return PasswordRefused(WRONG_CURRENT)
+    problem = password_problem(new, account.username)
     if problem:
-        raise SignInError(problem)
+        return PasswordRefused(problem)
     account.password_hash = hash_password(new)
     account.session_version += 1
+    account.failed_count, account.locked_until = 0, None
     return account
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Conflict, Entry, Person, Site
 from server.policy import Principal, visible_sites
+from server.services.csv_export import write_csv
 
 
 @dataclass
@@ -84,14 +83,10 @@ CSV_HEADER = ["站点 Site", "姓名 Name", "岗位 Post", "班次 Kind", "开�
 
 
 def shifts_csv(sites: list[SiteShifts], when, label) -> str:
-    """A CSV that Excel opens with the Chinese intact: UTF-8 with a byte-order mark, CRLF."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
+    rows: list[list[object]] = [CSV_HEADER]
     for site in sites:
         for s in site.shifts:
             notes = "时间已校正" if "clock_corrected" in s.flags else ""
-            writer.writerow([site.name, s.worker, s.post, label(s.kind), when(s.start), when(s.end),
-                             "" if s.hours is None else s.hours, label(s.approval), notes])
-    return out.getvalue()
+            rows.append([site.name, s.worker, s.post, label(s.kind), when(s.start), when(s.end),
+                         "" if s.hours is None else s.hours, label(s.approval), notes])
+    return write_csv(rows)

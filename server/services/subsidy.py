@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Entry, Person, Site
 from server.policy import Principal, visible_sites
+from server.services.csv_export import write_csv
 from server.services.deployment import Rates
 
 KINDS = ("day", "night", "on_call")
@@ -62,12 +61,10 @@ async def sheet(session: AsyncSession, who: Principal, month: str, timezone: str
 
 
 def sheet_csv(rows: list[SubsidyRow], month: str) -> str:
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel opens UTF-8 with the Chinese intact only with a BOM
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([f"月度补助发放表 {month}"])
-    writer.writerow(["站点", "姓名", "白班小时", "夜班小时", "备勤小时", "补助金额(元)", "签字"])
-    for r in rows:
-        writer.writerow([r.site, r.person, r.hours["day"], r.hours["night"], r.hours["on_call"], f"{r.amount:.2f}", ""])
-    writer.writerow(["合计", "", "", "", "", f"{sum(r.amount for r in rows):.2f}", ""])
-    return out.getvalue()
+    return write_csv([
+        [f"月度补助发放表 {month}"],
+        ["站点", "姓名", "白班小时", "夜班小时", "备勤小时", "补助金额(元)", "签字"],
+        *([r.site, r.person, r.hours["day"], r.hours["night"], r.hours["on_call"], f"{r.amount:.2f}", ""]
+          for r in rows),
+        ["合计", "", "", "", "", f"{sum(r.amount for r in rows):.2f}", ""],
+    ])

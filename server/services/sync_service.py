@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.models import ChangeLog, Conflict, Device, Entry, SyncCounter
+from server.models import ChangeLog, Conflict, Device, Entry, Site, SyncCounter
 from server.policy import Principal, device_write_errors, visible_to_device
 from server.services.clock_correction import CLOCK_CORRECTED, Correction
 from sync import ledger
@@ -101,6 +101,9 @@ class Push:
             return self.touched[entry_id]
         return await self.session.get(Entry, entry_id, with_for_update=True)
 
+    async def _site(self, site_id: Any) -> Site | None:
+        return await self.session.get(Site, site_id) if isinstance(site_id, str) else None
+
     async def _decide(self, change: Change) -> Result:
         kind = KINDS.get(change.kind)
         if kind is None:
@@ -112,7 +115,8 @@ class Push:
         errors = check_fields(kind, change.schema, change.fields)
         fields, base = upgrade(kind, change.schema, change.fields, change.base)  # S4
         row = await self._entry(change.entry)
-        errors += device_write_errors(self.who, kind, change.op, fields, row)
+        to_site = await self._site(fields.get("to_site"))
+        errors += device_write_errors(self.who, kind, change.op, fields, row, to_site)
         if row is None and change.op == "delete":
             errors.append(FieldError("entry", "invalid", "there is no such entry to delete"))
         if errors:
