@@ -45,7 +45,7 @@ class Metrics:
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.responses[str(status)] += 1
-        if status >= 500:
+        if status == 500:  # a failure of the server; /readyz's 503 is an answer, not one
             self.errors += 1
         if route == "/api/sync":
             self.syncs["ok" if status == 200 else "refused" if status < 500 else "failed"] += 1
@@ -68,7 +68,7 @@ class Metrics:
         family("nuanxin_changes_total", "counter", "Changes phones pushed, by their result.")
         for result in ("applied", "conflict", "duplicate", "rejected"):
             lines.append(f'nuanxin_changes_total{{result="{result}"}} {self.changes[result]}')
-        family("nuanxin_errors_total", "counter", "Responses with a 5xx status: server failures.")
+        family("nuanxin_errors_total", "counter", "Requests the server failed (status 500).")
         lines.append(f"nuanxin_errors_total {self.errors}")
         family("nuanxin_responses_total", "counter", "Responses, by HTTP status.")
         lines.extend(f'nuanxin_responses_total{{status="{s}"}} {n}' for s, n in sorted(self.responses.items()))

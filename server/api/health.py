@@ -20,12 +20,13 @@ from server.errors import ApiError
 from server.models import Conflict, Device
 
 PUBLIC = {"public": True}
+FRESH = {"cache-control": "no-store"}  # a monitor must see now, never a cached answer
 READY_TIMEOUT = 5  # seconds: a monitor must hear "not ready", not wait for a database that hangs
 
 
 @get("/healthz", opt=PUBLIC, include_in_schema=False, sync_to_thread=False)
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz() -> Response:
+    return Response({"status": "ok"}, headers=FRESH)
 
 
 async def _schema_state(request: Request) -> tuple[set[str], set[str]]:
@@ -40,14 +41,23 @@ async def readyz(request: Request) -> Response:
         found, wanted = await asyncio.wait_for(_schema_state(request), READY_TIMEOUT)
     except Exception as err:  # noqa: BLE001 - any failure to reach the database means not ready
         reason = f"the database does not answer: {type(err).__name__}"
-        return Response({"status": "not_ready", "reason": reason}, status_code=503)
+        return Response({"status": "not_ready", "reason": reason}, status_code=503, headers=FRESH)
     if found != wanted:
         reason = f"the schema is at {sorted(found)}, this version needs {sorted(wanted)}; run the migrations"
-        return Response({"status": "not_ready", "reason": reason}, status_code=503)
-    return Response({"status": "ready", "revision": ",".join(sorted(found))})
+        return Response({"status": "not_ready", "reason": reason}, status_code=503, headers=FRESH)
+    return Response({"status": "ready", "revision": ",".join(sorted(found))}, headers=FRESH)
 
 
 async def _gauges(request: Request) -> dict[str, tuple[str, int]]:
+    """Read from the database at each scrape; without it the process's counters still count."""
+    up = ("Whether the database answered this scrape.", 1)
+    try:
+        return {"nuanxin_database_up": up, **await asyncio.wait_for(_counts(request), READY_TIMEOUT)}
+    except Exception:  # noqa: BLE001 - the failure itself is the measurement
+        return {"nuanxin_database_up": (up[0], 0)}
+
+
+async def _counts(request: Request) -> dict[str, tuple[str, int]]:
     day_ago = datetime.now(UTC) - timedelta(days=1)
     async with request.app.state.maker() as session:
         open_conflicts = await session.scalar(
@@ -69,7 +79,7 @@ async def metrics(request: Request) -> Response:
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
         raise ApiError(401, "metrics need the bearer token set in NUANXIN_METRICS_TOKEN")
     body = request.app.state.metrics.render(await _gauges(request))
-    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8", headers=FRESH)
 
 
 HEALTH_ROUTES = [healthz, readyz, metrics]

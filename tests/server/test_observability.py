@@ -37,7 +37,8 @@ def _execute(url: str, sql: str) -> None:
 def test_health_and_readiness(database_url: str, tmp_path: Path) -> None:
     server = ServerProcess(database_url, tmp_path / "server.log", demo=False).start()
     try:
-        assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+        alive = httpx.get(f"{server.url}/healthz")
+        assert alive.json() == {"status": "ok"} and alive.headers["cache-control"] == "no-store"
         ready = httpx.get(f"{server.url}/readyz")
         assert ready.status_code == 200 and ready.json() == {"status": "ready", "revision": HEAD}
 
@@ -51,17 +52,36 @@ def test_health_and_readiness(database_url: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_readiness_fails_when_the_database_goes_away(tmp_path: Path) -> None:
+def test_when_the_database_goes_away_readiness_metrics_and_the_log_say_so(tmp_path: Path) -> None:
     with postgres_database() as url:
-        server = ServerProcess(url, tmp_path / "server.log", demo=False).start()
+        run(in_session(url, seed, migrate=True))
+        env = {"NUANXIN_METRICS_TOKEN": METRICS_TOKEN, "NUANXIN_LOG_FORMAT": "json"}
+        server = ServerProcess(url, tmp_path / "server.log", demo=False, env=env).start()
         try:
             assert httpx.get(f"{server.url}/readyz").status_code == 200
-            run(_admin(f'DROP DATABASE "{make_url(url).database}" WITH (FORCE)'))
-            gone = httpx.get(f"{server.url}/readyz", timeout=30)
-            assert gone.status_code == 503 and "does not answer" in gone.json()["reason"]
-            assert httpx.get(f"{server.url}/healthz").status_code == 200
+            with httpx.Client(base_url=server.url, timeout=30) as client:
+                answer = enrol("", server.issue_code("zhangwei"), client)
+                phone = Replica(device=answer["device"])
+                phone.put("s1", "shift", shift(answer["site"]["id"]), START)
+                run(_admin(f'DROP DATABASE "{make_url(url).database}" WITH (FORCE)'))
+
+                gone = client.get("/readyz")
+                assert gone.status_code == 503 and "does not answer" in gone.json()["reason"]
+                assert client.get("/healthz").status_code == 200
+                failed = client.post("/api/sync", json=phone.request(START),
+                                     headers={"authorization": f"Bearer {answer['token']}"})
+                assert failed.status_code == 500 and failed.json()["error"] == "internal"
+            after = _metrics(server)
         finally:
             server.stop()
+    assert after["nuanxin_database_up"] == 0 and "nuanxin_conflicts_open" not in after
+    assert after["nuanxin_errors_total"] == 1
+    assert after['nuanxin_syncs_total{outcome="failed"}'] == 1
+    lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+    errors = [line for line in lines if line["level"] == "error"]
+    assert errors and "Traceback" in errors[0]["trace"], "the operator gets the trace"
+    assert answer["token"] not in server.log()
+    assert any(line.get("route") == "/api/sync" and line.get("status") == 500 for line in lines)
 
 
 def _metrics(server: ServerProcess) -> dict[str, float]:
@@ -122,7 +142,7 @@ def test_metrics_are_off_without_a_token_and_a_sync_moves_them(tmp_path: Path) -
     assert after["nuanxin_phones_seen_last_day"] == 2
     assert moved('nuanxin_request_duration_seconds_count{method="POST",route="/api/sync"}') == 6
     assert moved('nuanxin_request_duration_seconds_bucket{method="POST",route="/api/sync",le="+Inf"}') == 6
-    assert after["nuanxin_errors_total"] == 0
+    assert after["nuanxin_errors_total"] == 0 and after["nuanxin_database_up"] == 1
     # The default log is a line a person reads: who, what, how it went, how long it took.
     assert re.search(r"nuanxin\.requests: request request_id=\w+ who=device:\w+ method=POST "
                      r"route=/api/sync status=200 ms=[\d.]+$", server.log(), flags=re.M)
