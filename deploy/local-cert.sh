@@ -18,6 +18,7 @@ mkdir -p "$dir"
 names=""
 for name in "$@"; do
   case $name in
+    *:*) entry="IP:$name" ;;  # IPv6
     *[!0-9.]*) entry="DNS:$name" ;;
     *) entry="IP:$name" ;;
   esac
