@@ -192,3 +192,26 @@ def test_json_request_logs_name_who_and_never_what_they_typed(tmp_path: Path) ->
         ("account:wangfang", "/township", 200),
     }, seen
     assert len({r["request_id"] for r in requests}) == len(requests)
+
+
+def test_a_failed_statement_does_not_carry_what_a_person_typed(database_url: str) -> None:
+    """A trace in the log shows the statement, never its values (db.create_engine's hide_parameters)."""
+
+    async def fail() -> str:
+        engine = db.create_engine(database_url)
+        try:
+            await db.migrate(engine)
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO sites (id, name, township) VALUES (:id, :name, 't')"),
+                                   {"id": "dup", "name": WELLBEING_NOTE})
+                await conn.execute(text("INSERT INTO sites (id, name, township) VALUES (:id, :name, 't')"),
+                                   {"id": "dup", "name": WELLBEING_NOTE})
+        except Exception as err:  # noqa: BLE001 - the duplicate key, as the log would get it
+            return str(err)
+        finally:
+            await engine.dispose()
+        return "no error"
+
+    message = run(fail())
+    assert "INSERT INTO sites" in message
+    assert WELLBEING_NOTE not in message
