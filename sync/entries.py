@@ -123,9 +123,27 @@ class Checkin(Struct, forbid_unknown_fields=True):
     note: Text = ""
 
 
+def checkin_answered(fields: dict[str, Any]) -> bool:
+    """Whether a check-in answers at least one question; the phone's `answered` in
+    pwa/js/views/wellbeing.js is the same rule (tests/vectors/checkin_answered.json).
+
+    A question left unanswered is absent (or None), never False or 0, so care staff can tell
+    "not answered" from "no". `talk` is a tick box: only True is an answer; a blank note is none.
+    """
+    note = fields.get("note")
+    return (
+        any(fields.get(name) is not None for name in ("fatigue", "sleep_hours", "mood", "ate", "rested"))
+        or fields.get("talk") is True
+        or bool(isinstance(note, str) and note.strip())
+    )
+
+
 def _check_checkin(fields: dict[str, Any]) -> list[FieldError]:
-    if fields.get("type") == "injury" and not fields.get("injury_kind"):
-        return [FieldError("injury_kind", "required", "say whether it was an injury or an exposure")]
+    if fields.get("type") == "injury":
+        if not fields.get("injury_kind"):
+            return [FieldError("injury_kind", "required", "say whether it was an injury or an exposure")]
+    elif not checkin_answered(fields):
+        return [FieldError("fatigue", "no_answer", "a check-in needs at least one question answered")]
     return []
 
 

@@ -16,7 +16,7 @@ import * as shiftEdit from "./views/shift-edit.js";
 import * as shifts from "./views/shifts.js";
 import * as supplies from "./views/supplies.js";
 import * as wellbeing from "./views/wellbeing.js";
-import { h } from "./ui.js";
+import { h, say } from "./ui.js";
 
 /**
  * @typedef {{person: {id: string, name: string, role: string}, site: {id: string, name: string}|null, device: string, token?: string}} Me
@@ -65,8 +65,8 @@ async function route() {
   current.unmount?.();
   main.replaceChildren();
   current = ROUTES[name].mount(main, ctx, decodeURIComponent(arg || ""));
-  $("tabs").hidden = name === "enrol";
-  $("statusbar").hidden = name === "enrol";
+  // Before enrolment there is nothing to sync and no status to show.
+  $("tabs").hidden = $("statusbar").hidden = $("sync-now").hidden = name === "enrol";
   screen = name;
   renderInstall();
   const tab = name === "shift" ? "shifts" : name;
@@ -81,18 +81,27 @@ async function route() {
   firstRoute = false;
 }
 
+/** The last write failed: said until a write succeeds, so "all synced" is never shown then. */
+let writeFailed = false;
+/** @param {Event} ev */
+function onWrite(ev) {
+  writeFailed = !(/** @type {CustomEvent} */ (ev).detail.ok);
+  $("write-failed").hidden = !writeFailed;
+  renderStatus();
+}
+
 let statusText = "";
 async function renderStatus() {
   const { pending, rejected } = await counts();
   const { phase, lastSync } = sync.status;
-  const parts = [];
+  const parts = writeFailed ? [t("not_saved_status")] : [];
   if (phase === "syncing") parts.push(t("syncing"));
   else if (phase === "update") parts.push(t("update_app"));
   else if (!navigator.onLine || phase === "offline") parts.push(t("offline"));
   else if (phase === "error") parts.push(t("sync_failed"));
   if (pending) parts.push(t("pending_n", { n: pending }));
   if (rejected) parts.push(t("rejected_n", { n: rejected }));
-  if (!pending && !rejected && phase === "idle") parts.push(t("all_synced"));
+  if (!pending && !rejected && phase === "idle" && !writeFailed) parts.push(t("all_synced"));
   const live = parts.join(" · ");
   // Only the state is a live region; the "2 hours ago" part changes quietly.
   if (live !== statusText) $("status").textContent = statusText = live;
@@ -101,6 +110,7 @@ async function renderStatus() {
   bar.dataset.phase = phase;
   bar.dataset.pending = String(pending);
   bar.dataset.rejected = String(rejected);
+  bar.dataset.writeFailed = String(writeFailed);
   if (phase === "enrol" && !ctx.revoked) {
     await loadMe();
     if (ctx.revoked) route();
@@ -175,12 +185,30 @@ async function registerWorker() {
   bus.addEventListener("status", () => { if (sync.status.phase === "update") reg.update().catch(() => {}); });
 }
 
+/** Without a working IndexedDB nothing could be kept: say so instead of a blank screen. */
+function noStore() {
+  staticText();
+  $("tabs").hidden = $("statusbar").hidden = $("sync-now").hidden = true;
+  main.replaceChildren(h("h1", null, t("app")), h("p", { class: "rejected-box", role: "alert", "data-test": "no-store" }, t("no_store")));
+}
+
+/** 立即同步 always answers: offline, it says the sync will come by itself. */
+function syncButton() {
+  if (!navigator.onLine) say(t("offline_sync"));
+  sync.syncNow();
+}
+
 const ready = (async () => {
-  await open();
+  try {
+    await open();
+  } catch {
+    return noStore();
+  }
   await loadMe();
   await loadConfig();
   staticText();
-  $("sync-now").addEventListener("click", () => sync.syncNow());
+  $("sync-now").addEventListener("click", syncButton);
+  bus.addEventListener("write", onWrite);
   for (const type of ["data", "local-edit"]) bus.addEventListener(type, refreshSoon);
   bus.addEventListener("install", () => { renderInstall(); refreshSoon(); });
   bus.addEventListener("me", async () => { await loadMe(); ctx.rerender(); });

@@ -84,6 +84,7 @@ export async function tx(names, mode, fn) {
     return result;
   } catch (err) {
     try { t.abort(); } catch { /* already finished */ }
+    done.catch(() => {}); // the abort is reported as `err`, not again as an unhandled rejection
     throw err;
   }
 }

@@ -121,11 +121,15 @@ export async function list(kinds) {
   return out.filter((v) => !v.deleted);
 }
 
-/** How many changes wait, and how many were refused. */
+/**
+ * How many records wait, and how many were refused: entries, not changes (a shift started and
+ * ended offline is one record waiting, though it is two changes).
+ */
 export async function counts() {
   const all = /** @type {Change[]} */ (await tx(["outbox"], "readonly", (s) => req(s.outbox.getAll())));
-  const rejected = all.filter((c) => c.status === "rejected").length;
-  return { pending: all.length - rejected, rejected };
+  const entries = (/** @type {Change[]} */ cs) => new Set(cs.map((c) => c.entry)).size;
+  const rejected = all.filter((c) => c.status === "rejected");
+  return { pending: entries(all.filter((c) => c.status !== "rejected")), rejected: entries(rejected) };
 }
 
 /** Nothing, null and "" all mean "not filled in". @param {any} v */

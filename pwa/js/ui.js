@@ -1,6 +1,7 @@
 // @ts-check
 /** Small DOM helpers shared by the views: no framework, no inline style, no innerHTML. */
 import { errorText, t } from "./i18n.js";
+import { notify } from "./db.js";
 import { discard } from "./outbox.js";
 
 /**
@@ -113,7 +114,7 @@ export function problems(v, canFix, actions = true) {
     h("ul", null, errors.map((e) => h("li", null, errorText(e)))),
     actions && h("div", { class: "row" },
       canFix && change.op === "put" ? h("a", { class: "button secondary", href: `#/fix/${change.id}`, "data-test": "fix" }, t("fix")) : null,
-      confirmButton(t("discard"), t("confirm_discard"), () => discard(change.id), { "data-test": "discard" })));
+      confirmButton(t("discard"), t("confirm_discard"), () => saving(() => discard(change.id), t("discarded")), { "data-test": "discard" })));
 }
 
 /** Instead of the forms, for a person enrolled with no site: the server would refuse them. */
@@ -140,8 +141,30 @@ export function fromLocalInput(value) {
   return Number.isNaN(ms) ? null : ms;
 }
 
-/** Say something briefly in the live region. @param {string} text */
-export function announce(text) {
-  const el = document.getElementById("announce");
-  if (el) { el.textContent = ""; setTimeout(() => { el.textContent = text; }, 50); }
+let hideToast = 0;
+/** Say something briefly, on screen and to a screen reader. @param {string} text */
+export function say(text) {
+  const el = /** @type {HTMLElement} */ (document.getElementById("toast"));
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(hideToast);
+  hideToast = setTimeout(() => { el.hidden = true; }, 4000);
+}
+
+/**
+ * Wait for a write to commit, then say 已保存; if it failed, say clearly that it was NOT saved
+ * (the app shows it until a later write succeeds) and leave the form as it is.
+ * @param {() => Promise<any>} write @param {string} [done] what to say then
+ * @returns {Promise<boolean>} whether it was saved
+ */
+export async function saving(write, done = t("saved")) {
+  try {
+    await write();
+  } catch (err) {
+    notify("write", { ok: false, error: err });
+    return false;
+  }
+  notify("write", { ok: true });
+  say(done);
+  return true;
 }

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.browser.phone_support import (
     go_offline,
@@ -89,16 +89,18 @@ def test_english_changes_the_texts_and_is_remembered(
     new_phone: Callable[..., Page], server: ServerProcess
 ) -> None:
     page = ready_phone(new_phone, server, new_worker(server, name="Zhang Wei", site="Dongfeng"))
-    assert page.text_content("[data-test=nav-shifts]") == "值班"
+    expect(page.locator("[data-test=nav-shifts]")).to_have_text("值班")
     page.click("[data-test=nav-me]")
     page.click("[data-test=lang-switch]")
-    page.wait_for_function("() => document.documentElement.lang === 'en'")
-    assert page.text_content("[data-test=nav-shifts]") == "Shifts"
+    # The language is set before the screen is redrawn: wait for the redrawn text itself.
+    expect(page.locator("[data-test=nav-shifts]")).to_have_text("Shifts")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
 
     open_app(page, "/#/shifts")  # a reload
-    assert page.evaluate("document.documentElement.lang") == "en"
-    assert page.text_content("h1") == "Shifts"
-    assert page.text_content("#status") == "All synced"
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("main h1")).to_have_text("Shifts")
+    # The first sync after the reload shows "Syncing…" for a moment: wait for where it ends.
+    expect(page.locator("#status")).to_have_text("All synced")
     screens = {
         "shifts": "Shifts",
         "shift/new": "Add a past shift",
@@ -118,7 +120,7 @@ def test_english_changes_the_texts_and_is_remembered(
                  .join(' ')"""
         )
         assert not CJK.findall(text), f"Chinese left on the English {screen} screen: {text}"
-    assert page.text_content("[data-test=lang-switch]") == "中文"
+    expect(page.locator("[data-test=lang-switch]")).to_have_text("中文")
 
 
 def test_export_then_import_on_a_new_phone_makes_no_duplicates(

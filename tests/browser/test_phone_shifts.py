@@ -15,6 +15,7 @@ from tests.browser.phone_support import (
     item_state,
     new_worker,
     now_ms,
+    outbox,
     ready_phone,
     reload_offline,
     save,
@@ -41,16 +42,17 @@ def test_a_shift_made_offline_waits_across_a_reload_then_syncs(
     page.click("[data-test=shift-start] >> xpath=.. >> label:has-text('夜班')")
     page.click("[data-test=shift-start]")
     page.click("[data-test=shift-end]")
-    wait_pending(page, 2)
+    wait_pending(page, 1)  # one record waiting, though it is two changes
     [entry] = visible_ids(page, "shift-item", 1)
     item = f"[data-test=shift-item][data-entry-id='{entry}']"
     assert page.text_content(f"{item} .badge") == "仅保存在本机"
 
     reload_offline(page)
-    wait_pending(page, 2)
+    wait_pending(page, 1)
     assert item_state(page, "shift-item", entry) == "local"
     assert page.text_content(f"{item} .badge") == "仅保存在本机"
-    assert "2 条待同步" in page.text_content("#status")
+    assert "1 条待同步" in page.text_content("#status")
+    assert len(outbox(page)) == 2
 
     go_online_and_sync(page)
     wait_item_state(page, "shift-item", entry, "synced")

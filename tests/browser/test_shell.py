@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.browser.phone_support import (
     go_offline,
@@ -113,6 +113,10 @@ def test_an_update_with_changes_waiting_loses_none_of_them(
     copy_server.release(f"{old}-next")
     page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
     page.wait_for_selector("[data-test=update-app]")
+    # The offer stays in view however far down the person has scrolled.
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_function("() => window.scrollY > 400")
+    expect(page.locator("[data-test=update-app]")).to_be_in_viewport()
     with page.expect_navigation():
         page.click("[data-test=update-app]")
     page.evaluate("window.nuanxin.ready")

@@ -5,8 +5,9 @@ import { t } from "../i18n.js";
 import { field, fill, h } from "../ui.js";
 import { download } from "./me.js";
 
-/** Changes still on this phone, refused ones too: they belong to whoever made them. */
-const outboxSize = () => tx(["outbox"], "readonly", (s) => req(s.outbox.count()));
+/** Records (entries, not changes) still waiting on this phone, refused ones too: they belong
+ * to whoever made them. */
+const outboxSize = () => tx(["outbox"], "readonly", async (s) => new Set((await req(s.outbox.getAll())).map((c) => c.entry)).size);
 
 /**
  * POST /api/enrol and keep what it answers (§9). The clock's node becomes the device id; its
@@ -53,7 +54,7 @@ export function mount(root, ctx) {
   const error = h("p", { class: "error", role: "alert", "data-test": "enrol-error" });
   const button = /** @type {HTMLButtonElement} */ (h("button", { type: "submit", class: "big primary", "data-test": "enrol-submit" }, t("enrol_submit")));
   const pending = h("div");
-  fill(root, 
+  fill(root,
     h("h1", null, t("enrol_title")),
     ctx.revoked ? h("p", { class: "rejected-box" }, t("enrol_again")) : null,
     h("form", { class: "card", onsubmit: async (/** @type {Event} */ ev) => {

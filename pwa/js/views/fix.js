@@ -3,7 +3,7 @@
 import { promisifyRequest as req, tx } from "../db.js";
 import { t } from "../i18n.js";
 import { list, save } from "../outbox.js";
-import { fill, h, problems } from "../ui.js";
+import { fill, h, problems, saving } from "../ui.js";
 import { shiftForm } from "./shift-edit.js";
 import { requestForm, supplyForm } from "./supplies.js";
 import { checkinForm, injuryForm } from "./wellbeing.js";
@@ -17,8 +17,9 @@ export function mount(root, ctx, changeId) {
     const v = change && (await list([change.kind])).find((x) => x.id === change.entry);
     if (!change || !v || change.op !== "put") return ctx.go(HOME[change?.kind] || "#/shifts");
     const done = async (/** @type {Record<string, any>} */ fields) => {
-      await save(change.kind, change.entry, { ...v.fields, ...fields }, { replace: change.id });
-      ctx.go(HOME[change.kind]);
+      const saved = await saving(() => save(change.kind, change.entry, { ...v.fields, ...fields }, { replace: change.id }));
+      if (saved) ctx.go(HOME[change.kind]);
+      return saved;
     };
     const forms = /** @type {Record<string, Function>} */ ({
       shift: shiftForm, supply: supplyForm, request: requestForm,

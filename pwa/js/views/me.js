@@ -85,9 +85,13 @@ export function mount(root, ctx) {
     try {
       const r = await importData(JSON.parse(await f.text()));
       message.textContent = t("imported", { a: r.added, b: r.skipped });
+      notify("write", { ok: true });
     } catch (err) {
-      const p = /** @type {any} */ (err).person;
-      message.textContent = p ? t("import_other", { name: p.name || p.id }) : t("import_bad");
+      const e = /** @type {any} */ (err);
+      const unreadable = e instanceof SyntaxError || e?.message === "format";
+      if (!e?.person && !unreadable) notify("write", { ok: false, error: e });
+      message.textContent = e?.person ? t("import_other", { name: e.person.name || e.person.id })
+        : unreadable ? t("import_bad") : t("not_saved");
     }
     file.value = "";
   } }));

@@ -3,13 +3,13 @@
 import { t } from "../i18n.js";
 import { list, remove, save } from "../outbox.js";
 import { now } from "../sync.js";
-import { choices, confirmButton, field, fill, fromLocalInput, h, problems, radioValue, toLocalInput } from "../ui.js";
+import { choices, confirmButton, field, fill, fromLocalInput, h, problems, radioValue, saving, toLocalInput } from "../ui.js";
 import { kindOptions } from "./shifts.js";
 
 /**
  * The shift form; also used to fix a refused change.
  * @param {Record<string, any>} initial
- * @param {(fields: Record<string, any>) => any} onSave
+ * @param {(fields: Record<string, any>) => Promise<boolean>} onSave resolves true once saved
  */
 export function shiftForm(initial, onSave) {
   const input = (/** @type {Record<string, any>} */ p) => /** @type {HTMLInputElement} */ (h("input", p));
@@ -55,12 +55,12 @@ export function mount(root, ctx, arg) {
       h("h1", null, t(isNew ? "add_past" : "edit_shift")),
       v ? problems(v, true) : null,
       shiftForm(initial, async (fields) => {
-        await save("shift", v ? v.id : null, isNew ? { site: ctx.me.site?.id, ...fields } : fields);
-        ctx.go("#/shifts");
+        const saved = await saving(() => save("shift", v ? v.id : null, isNew ? { site: ctx.me.site?.id, ...fields } : fields));
+        if (saved) ctx.go("#/shifts");
+        return saved;
       }),
       v ? h("div", { class: "row" }, confirmButton(t("delete"), t("confirm_delete"), async () => {
-        await remove(v.id);
-        ctx.go("#/shifts");
+        if (await saving(() => remove(v.id), t("deleted"))) ctx.go("#/shifts");
       }, { "data-test": "shift-delete" })) : null);
   })();
   return {};

@@ -6,7 +6,7 @@ import { config } from "../config.js";
 import { restStatus } from "../rest.js";
 import { CURRENCY, monthEstimate } from "../subsidy.js";
 import { now } from "../sync.js";
-import { badge, choices, field, fill, h, noSite, problems, radioValue, section } from "../ui.js";
+import { badge, choices, field, fill, h, noSite, problems, radioValue, saving, section } from "../ui.js";
 
 /** @typedef {import("../outbox.js").View} View */
 
@@ -74,7 +74,7 @@ export function mount(root, ctx) {
       ev.preventDefault();
       const value = /** @type {HTMLInputElement} */ (post).value.trim();
       if (!value) return post.focus();
-      await save("shift", null, { site, post: value, start: now(), kind: radioValue(form, "kind") || "day" });
+      await saving(() => save("shift", null, { site, post: value, start: now(), kind: radioValue(form, "kind") || "day" }));
     } },
       field(t("post"), post),
       posts.length ? h("div", { class: "quick" }, posts.map((p) => h("button", { type: "button", class: "chip-btn", onclick: () => { /** @type {HTMLInputElement} */ (post).value = p; } }, p))) : null,
@@ -93,7 +93,7 @@ export function mount(root, ctx) {
       h("p", { class: "lead" }, t("on_duty", { post: v.fields.post }), " · ", kindLabel(v.fields.kind)),
       h("p", null, t("start"), " ", fmtTime(v.fields.start)),
       elapsed,
-      h("button", { type: "button", class: "big danger", "data-test": "shift-end", onclick: () => save("shift", v.id, { end: now() }) }, t("end_shift")));
+      h("button", { type: "button", class: "big danger", "data-test": "shift-end", onclick: () => saving(() => save("shift", v.id, { end: now() })) }, t("end_shift")));
   }
 
   /** @param {View} v */

@@ -4,7 +4,7 @@ import { fmtDateTime, fmtNumber, getLang, t } from "../i18n.js";
 import { list, remove, save } from "../outbox.js";
 import { config } from "../config.js";
 import { now } from "../sync.js";
-import { announce, badge, choices, confirmButton, field, fill, h, noSite, problems, radioValue, section } from "../ui.js";
+import { badge, choices, confirmButton, field, fill, h, noSite, problems, radioValue, saving, section } from "../ui.js";
 
 /** @typedef {import("../outbox.js").View} View */
 
@@ -97,7 +97,8 @@ const itemOptions = () => items().map(([zh]) => [zh, itemLabel(zh)]);
 
 /**
  * Record a movement; also used to fix a refused one. `initial.site` is the site it is made at.
- * @param {Record<string, any>} initial @param {(fields: Record<string, any>) => any} onSave
+ * `onSave` resolves true once it is saved; the form then goes back to its defaults.
+ * @param {Record<string, any>} initial @param {(fields: Record<string, any>) => Promise<boolean>} onSave
  */
 export function supplyForm(initial, onSave) {
   const qty = /** @type {HTMLInputElement} */ (h("input", { type: "number", min: "0", step: "any", inputMode: "decimal", required: true, value: initial.quantity ?? "", "data-test": "supply-quantity" }));
@@ -114,16 +115,19 @@ export function supplyForm(initial, onSave) {
     toField.hidden = !on;
     toSite.required = on;
   };
-  const form = /** @type {HTMLFormElement} */ (h("form", { class: "card", onchange: showTo, onsubmit: (/** @type {Event} */ ev) => {
+  const form = /** @type {HTMLFormElement} */ (h("form", { class: "card", onchange: showTo, onsubmit: async (/** @type {Event} */ ev) => {
     ev.preventDefault();
     const item = radioValue(form, "item") || initial.item;
     const movement = radioValue(form, "movement");
-    onSave({
+    const saved = await onSave({
       item, unit: find(item) ? unitOf(item) : initial.unit || unitOf(item), movement,
       quantity: Number(qty.value), to_site: movement === "transferred" ? toSite.value.trim() : undefined,
       note: note.value.trim(),
     });
-    qty.value = note.value = toSite.value = "";
+    if (!saved) return;
+    // Back to 使用 (a stocktake left chosen would count the next entry as the whole stock).
+    form.reset();
+    showTo();
   } },
     h("h2", null, t("record_movement")),
     choices("item", t("item"), itemOptions(), initial.item || items()[0][0], { class: "choices items" }),
@@ -138,7 +142,7 @@ export function supplyForm(initial, onSave) {
 
 /**
  * Request more; also used to fix a refused request.
- * @param {Record<string, any>} initial @param {(fields: Record<string, any>) => any} onSave
+ * @param {Record<string, any>} initial @param {(fields: Record<string, any>) => Promise<boolean>} onSave
  */
 export function requestForm(initial, onSave) {
   const item = /** @type {HTMLSelectElement} */ (h("select", { "data-test": "request-item" },
@@ -146,9 +150,9 @@ export function requestForm(initial, onSave) {
   const qty = /** @type {HTMLInputElement} */ (h("input", { type: "number", min: "1", step: "any", inputMode: "decimal", required: true, value: initial.quantity ?? "", "data-test": "request-quantity" }));
   const urgent = /** @type {HTMLInputElement} */ (h("input", { type: "checkbox", checked: Boolean(initial.urgent), "data-test": "request-urgent" }));
   const note = /** @type {HTMLTextAreaElement} */ (h("textarea", { rows: 2, maxLength: 2000, value: initial.note || "" }));
-  const form = /** @type {HTMLFormElement} */ (h("form", { class: "card", onsubmit: (/** @type {Event} */ ev) => {
+  const form = /** @type {HTMLFormElement} */ (h("form", { class: "card", onsubmit: async (/** @type {Event} */ ev) => {
     ev.preventDefault();
-    onSave({ item: item.value, unit: unitOf(item.value), quantity: Number(qty.value), urgent: urgent.checked, note: note.value.trim() });
+    if (!(await onSave({ item: item.value, unit: unitOf(item.value), quantity: Number(qty.value), urgent: urgent.checked, note: note.value.trim() }))) return;
     qty.value = note.value = "";
     urgent.checked = false;
   } },
@@ -173,16 +177,10 @@ export function mount(root, ctx) {
   fill(root, 
     h("h1", null, t("supplies_title")),
     site ? section(t("stock"), stock) : noSite(),
-    site && supplyForm({ site }, async (f) => {
-      await save("supply", null, {
-        site, ...f, at: now(), follows: f.movement === "stocktake" ? latestStocktake(supplies, site, f.item) : undefined,
-      });
-      announce(t("saved"));
-    }),
-    site && requestForm({}, async (f) => {
-      await save("request", null, { site, ...f, at: now() });
-      announce(t("saved"));
-    }),
+    site && supplyForm({ site }, (f) => saving(() => save("supply", null, {
+      site, ...f, at: now(), follows: f.movement === "stocktake" ? latestStocktake(supplies, site, f.item) : undefined,
+    }))),
+    site && requestForm({}, (f) => saving(() => save("request", null, { site, ...f, at: now() }))),
     section(t("movements"), moves),
     section(t("requests"), requests));
 
@@ -195,7 +193,7 @@ export function mount(root, ctx) {
         h("span", null, fmtNumber(f.quantity), " ", unitLabel(f.unit)), badge(v)),
       h("p", { class: "muted" }, fmtDateTime(f.at), f.to_site ? ` → ${siteName(f.to_site)}` : "", f.note ? ` · ${f.note}` : ""),
       problems(v, true),
-      mine && v.state !== "rejected" ? confirmButton(t("delete"), t("confirm_delete"), () => remove(v.id)) : null);
+      mine && v.state !== "rejected" ? confirmButton(t("delete"), t("confirm_delete"), () => saving(() => remove(v.id), t("deleted"))) : null);
   }
 
   /** @param {View} v */

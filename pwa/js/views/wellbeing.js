@@ -3,7 +3,7 @@
 import { fmtDateTime, fmtNumber, t } from "../i18n.js";
 import { list, save } from "../outbox.js";
 import { now } from "../sync.js";
-import { announce, badge, choices, field, fill, h, noSite, problems, radioValue, section } from "../ui.js";
+import { badge, choices, field, fill, h, noSite, problems, radioValue, saving, section } from "../ui.js";
 
 /** @typedef {import("../outbox.js").View} View */
 
@@ -13,23 +13,34 @@ const yesNo = () => /** @type {[string, string][]} */ ([["yes", t("yes")], ["no"
 const yn = (b) => (b === true ? "yes" : b === false ? "no" : null);
 
 /**
- * The daily check-in; also used to fix a refused one.
- * @param {Record<string, any>} initial @param {(fields: Record<string, any>) => any} onSave
+ * Whether a check-in answers at least one question: one that does not is refused, here and by
+ * the server (`checkin_answered` in sync/entries.py; tests/vectors/checkin_answered.json).
+ * @param {Record<string, any>} f
+ */
+export const answered = (f) => ["fatigue", "sleep_hours", "mood", "ate", "rested"].some((q) => f[q] !== undefined && f[q] !== null)
+  || f.talk === true || (typeof f.note === "string" && f.note.trim() !== "");
+
+/**
+ * The daily check-in; also used to fix a refused one. `onSave` resolves true once it is saved.
+ * @param {Record<string, any>} initial @param {(fields: Record<string, any>) => Promise<boolean>} onSave
  */
 export function checkinForm(initial, onSave) {
   const sleep = /** @type {HTMLInputElement} */ (h("input", { type: "number", min: "0", max: "24", step: "0.5", inputMode: "decimal", value: initial.sleep_hours ?? "", "data-test": "checkin-sleep" }));
   const talk = /** @type {HTMLInputElement} */ (h("input", { type: "checkbox", checked: Boolean(initial.talk), "data-test": "checkin-talk" }));
   const note = /** @type {HTMLTextAreaElement} */ (h("textarea", { rows: 2, maxLength: 2000, value: initial.note || "" }));
-  const form = /** @type {HTMLFormElement} */ (h("form", { class: "card", onsubmit: (/** @type {Event} */ ev) => {
+  const error = h("p", { class: "error", role: "alert", "data-test": "checkin-error" });
+  const form = /** @type {HTMLFormElement} */ (h("form", { class: "card", onsubmit: async (/** @type {Event} */ ev) => {
     ev.preventDefault();
     const num = (/** @type {string} */ name) => { const v = radioValue(form, name); return v ? Number(v) : undefined; };
     const bool = (/** @type {string} */ name) => { const v = radioValue(form, name); return v ? v === "yes" : undefined; };
-    onSave({
+    const fields = {
       type: "checkin", fatigue: num("fatigue"), mood: num("mood"),
       sleep_hours: sleep.value === "" ? undefined : Number(sleep.value),
       ate: bool("ate"), rested: bool("rested"), talk: talk.checked, note: note.value.trim(),
-    });
-    form.reset();
+    };
+    error.textContent = answered(fields) ? "" : t("checkin_empty");
+    if (error.textContent) return;
+    if (await onSave(fields)) form.reset();
   } },
     h("h2", null, t("wellbeing_title")),
     choices("fatigue", t("fatigue") + t("paren", { x: t("fatigue_hint") }), SCALE, initial.fatigue ? String(initial.fatigue) : null, { class: "choices scale", "data-test": "checkin-fatigue" }),
@@ -39,22 +50,22 @@ export function checkinForm(initial, onSave) {
     choices("rested", t("rested"), yesNo(), yn(initial.rested)),
     h("label", { class: "check" }, talk, h("span", null, t("talk"))),
     field(t("note"), note),
+    error,
     h("button", { type: "submit", class: "big primary", "data-test": "checkin-submit" }, t("checkin_submit"))));
   return form;
 }
 
 /**
  * The urgent injury or exposure report; also used to fix a refused one.
- * @param {Record<string, any>} initial @param {(fields: Record<string, any>) => any} onSave
+ * @param {Record<string, any>} initial @param {(fields: Record<string, any>) => Promise<boolean>} onSave
  */
 export function injuryForm(initial, onSave) {
   const note = /** @type {HTMLTextAreaElement} */ (h("textarea", { rows: 3, maxLength: 2000, value: initial.note || "", "data-test": "injury-note" }));
-  const form = /** @type {HTMLFormElement} */ (h("form", { class: "card urgent-card", onsubmit: (/** @type {Event} */ ev) => {
+  const form = /** @type {HTMLFormElement} */ (h("form", { class: "card urgent-card", id: "injury", onsubmit: async (/** @type {Event} */ ev) => {
     ev.preventDefault();
     const kind = radioValue(form, "injury_kind");
     if (!kind) return /** @type {HTMLInputElement} */ (form.querySelector("input[name=injury_kind]")).focus();
-    onSave({ type: "injury", injury_kind: kind, note: note.value.trim() });
-    form.reset();
+    if (await onSave({ type: "injury", injury_kind: kind, note: note.value.trim() })) form.reset();
   } },
     h("h2", null, t("injury_title")),
     choices("injury_kind", t("injury_kind"), [["injury", t("ik_injury")], ["exposure", t("ik_exposure")]], initial.injury_kind),
@@ -67,14 +78,18 @@ export function injuryForm(initial, onSave) {
 export function mount(root, ctx) {
   const history = h("ul", { class: "list", "data-test": "checkin-list" });
   const site = ctx.me.site?.id;
-  const record = async (/** @type {Record<string, any>} */ f) => {
-    await save("checkin", null, { site, at: now(), ...f });
-    announce(t("saved"));
+  const record = (/** @type {Record<string, any>} */ f) => saving(() => save("checkin", null, { site, at: now(), ...f }));
+  const injury = site ? injuryForm({}, record) : null;
+  // The urgent report comes after the check-in; this takes one there without scrolling past it.
+  const toInjury = () => {
+    injury?.scrollIntoView({ block: "start" });
+    /** @type {HTMLInputElement|undefined} */ (injury?.querySelector("input"))?.focus({ preventScroll: true });
   };
-  fill(root, 
+  fill(root,
     h("h1", null, t("nav_wellbeing")),
+    site ? h("button", { type: "button", class: "danger jump", "data-test": "injury-jump", onclick: toInjury }, t("injury_jump")) : null,
     site ? checkinForm({}, record) : noSite(),
-    site ? injuryForm({}, record) : null,
+    injury,
     section(t("history"), history));
 
   /** @param {View} v @param {View[]} followups */
