@@ -9,7 +9,6 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
-from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -20,10 +19,12 @@ from server import db
 from server.api.config import ConfigController
 from server.api.devices import DevicesController
 from server.api.enrol import EnrolController
+from server.api.health import HEALTH_ROUTES
 from server.api.sync import SyncController
 from server.dashboard import PAGES
 from server.deps import provide_maker, provide_settings
 from server.errors import EXCEPTION_HANDLERS
+from server.observability import install as observe, logging_config
 from server.dashboard.filters import make_filters
 from server.security import security_headers
 from server.services.server_clock import ServerClock
@@ -48,12 +49,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     # The service worker decides what the phone caches; the browser must always revalidate.
     revalidate = CacheControlHeader(no_cache=True)
-    return Litestar(
+    return observe(Litestar(
         route_handlers=[
             SyncController,
             EnrolController,
             ConfigController,
             DevicesController,
+            *HEALTH_ROUTES,
             *PAGES,
             create_static_files_router(
                 path="/township/static", directories=[HERE / "dashboard" / "static"], name="dashboard-static"
@@ -88,11 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Nuanxin API", version=VERSION, path="/api/schema", render_plugins=[JsonRenderPlugin()]
         ),
-        logging_config=LoggingConfig(
-            root={"level": "INFO", "handlers": ["queue_listener"]},
-            loggers={"nuanxin": {"level": "INFO", "handlers": ["queue_listener"], "propagate": False}},
-            log_exceptions="debug" if settings.debug else "never",
-        ),
+        logging_config=logging_config(settings),
         debug=settings.debug,
-    )
+    ))
 

@@ -1,19 +1,91 @@
-"""The `nuanxin` command: serve the app, issue enrolment codes."""
+"""The `nuanxin` command: serve the app, issue enrolment codes, back up, restore, move databases.
+
+Whatever stops a command (a setting, a database that does not answer, a migration that cannot
+run, a port in use, a certificate that does not load) is a `Refusal`: one line on stderr that
+says what to do, exit status 2, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
+import socket
+import ssl
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server import db
 from server.settings import Settings, SettingsError
 
+CONNECT_TIMEOUT = 15  # seconds before "the database does not answer"
+
+
+class Refusal(Exception):
+    """Why a command will not go ahead, in one line a person can act on."""
+
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(database_url=getattr(args, "database_url", None), env=getattr(args, "env", None))
+
+
+def _reason(err: BaseException) -> str:
+    cause = getattr(err, "orig", None) or err
+    first_line = (str(cause).strip().splitlines() or [""])[0]
+    return f"{type(cause).__name__}: {first_line}" if first_line else type(cause).__name__
+
+
+def shown_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def _reachable(engine: AsyncEngine, url: str) -> None:
+    try:
+        async with asyncio.timeout(CONNECT_TIMEOUT), engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as err:  # noqa: BLE001 - any way of not answering is the same refusal
+        raise Refusal(f"cannot reach the database {shown_url(url)} ({_reason(err)}); check "
+                      "NUANXIN_DATABASE_URL or --database-url, and that the database server is running") from None
+
+
+async def _reachable_and_migrated(engine: AsyncEngine, url: str) -> None:
+    """The start-up checks every command shares: the database answers, then migrates."""
+    await _reachable(engine, url)
+    try:
+        await db.migrate(engine)
+    except Exception as err:  # noqa: BLE001
+        raise Refusal(f"the database migrations cannot run on {shown_url(url)} ({_reason(err)}); a schema made by "
+                      "a newer Nuanxin needs that version or a backup (docs/deployment.md, Upgrades)") from None
+
+
+def _check_listening(host: str, port: int, tls_cert: str | None, tls_key: str | None) -> None:
+    """Before the database is touched: the certificate loads and the port is free."""
+    if bool(tls_cert) != bool(tls_key):
+        raise Refusal("--tls-cert and --tls-key go together: give both, or neither")
+    if tls_cert and tls_key:
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(tls_cert, tls_key)
+        except (OSError, ssl.SSLError) as err:
+            raise Refusal(f"cannot use the certificate {tls_cert} with the key {tls_key} ({_reason(err)}); "
+                          "docs/deployment.md says how to make one") from None
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as err:
+        raise Refusal(f"cannot listen on {host}: {err.strerror}; give an address of this machine (--host, HOST=)") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as err:
+            raise Refusal(f"cannot listen on {host}:{port} ({err.strerror}); stop what uses it, or choose "
+                          "another port (--port, or PORT= with make run)") from None
 
 
 async def _prepare(settings: Settings, demo: bool) -> list[tuple[str, str]]:
@@ -21,7 +93,7 @@ async def _prepare(settings: Settings, demo: bool) -> list[tuple[str, str]]:
 
     engine = db.create_engine(settings.database_url)
     try:
-        await db.migrate(engine)
+        await _reachable_and_migrated(engine, settings.database_url)
         if not demo:
             return []
         async with db.session_maker(engine).begin() as session:
@@ -35,19 +107,23 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.app import create_app
+    from server.observability import uvicorn_log_config
 
     settings = _settings(args)
     if args.demo and settings.production:
-        print("--demo is for development only", file=sys.stderr)
-        return 2
+        raise Refusal("--demo is for development only")
+    _check_listening(args.host, args.port, args.tls_cert, args.tls_key)
     codes = asyncio.run(_prepare(settings, args.demo))
-    print(f"暖心 Nuanxin: http://{args.host}:{args.port}/  (township: /township/, database: {settings.database_url})")
+    scheme = "https" if args.tls_cert else "http"
+    print(f"暖心 Nuanxin: {scheme}://{args.host}:{args.port}/  (township: /township/, "
+          f"database: {shown_url(settings.database_url)})", flush=True)
     for name, code in codes:
-        print(f"  enrolment code for {name}: {code}")
+        print(f"  enrolment code for {name}: {code}", flush=True)
     # The app reads X-Forwarded-For itself, and only from NUANXIN_TRUSTED_PROXIES (ratelimit.py);
     # uvicorn's own default would believe it from any local peer. No `Server: uvicorn` either: it
     # tells an attacker what to look up.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", access_log=False,
+                log_config=uvicorn_log_config(settings), ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key,
                 proxy_headers=False, server_header=False)
     return 0
 
@@ -58,7 +134,7 @@ async def _issue(settings: Settings, person_id: str) -> str:
 
     engine = db.create_engine(settings.database_url)
     try:
-        await db.migrate(engine)
+        await _reachable_and_migrated(engine, settings.database_url)
         async with db.session_maker(engine).begin() as session:
             if await session.get(Person, person_id) is None:
                 raise SystemExit(f"no person with id {person_id!r}")
@@ -79,7 +155,7 @@ async def _add_account(settings: Settings, args: argparse.Namespace, password: s
 
     engine = db.create_engine(settings.database_url)
     try:
-        await db.migrate(engine)
+        await _reachable_and_migrated(engine, settings.database_url)
         async with db.session_maker(engine).begin() as session:
             person = await session.get(Person, args.person)
             if person is None:
@@ -116,6 +192,63 @@ def add_account(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _check_reachable(*urls: str) -> None:
+    """A database server that does not answer is said as such, before any copying starts."""
+    from server.transfer import async_url, sqlite_path
+
+    for url in urls:
+        if sqlite_path(async_url(url)) is not None:
+            continue  # a file: the copy says if it is missing
+        engine = db.create_engine(async_url(url))
+        try:
+            await _reachable(engine, url)
+        finally:
+            await engine.dispose()
+
+
+def _transfer(work: Callable[[], Awaitable[dict[str, int]]], *urls: str) -> dict[str, int]:
+    """Run a copy (server/transfer.py) after checking its databases answer."""
+    from server.transfer import TransferError
+
+    try:
+        asyncio.run(_check_reachable(*urls))
+        return asyncio.run(work())
+    except TransferError as err:
+        raise Refusal(str(err)) from None
+    except Refusal:
+        raise
+    except Exception as err:  # noqa: BLE001 - a database that went away mid-copy, a full disk…
+        raise Refusal(f"the copy stopped ({_reason(err)}); nothing was kept in the target") from None
+
+
+def backup_cmd(args: argparse.Namespace) -> int:
+    from server.transfer import backup, describe
+
+    settings = _settings(args)
+    counts = _transfer(lambda: backup(settings.database_url, Path(args.file)), settings.database_url)
+    print(f"backed up {shown_url(settings.database_url)} to {args.file}: {describe(counts)}")
+    return 0
+
+
+def restore_cmd(args: argparse.Namespace) -> int:
+    from server.transfer import describe, restore
+
+    settings = _settings(args)
+    counts = _transfer(lambda: restore(Path(args.file), settings.database_url), settings.database_url)
+    print(f"restored {args.file} into {shown_url(settings.database_url)}: {describe(counts)}")
+    return 0
+
+
+def migrate_to_cmd(args: argparse.Namespace) -> int:
+    from server.transfer import copy_database, describe
+
+    settings = _settings(args)
+    counts = _transfer(lambda: copy_database(settings.database_url, args.url), settings.database_url, args.url)
+    print(f"copied {shown_url(settings.database_url)} to {shown_url(args.url)}: {describe(counts)}")
+    print("now serve from the new database: NUANXIN_DATABASE_URL=<the new URL> nuanxin serve")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="nuanxin", description="Nuanxin (暖心) sync server and township dashboard.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -128,6 +261,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--demo", action="store_true", help="add demo sites and people, print enrolment codes")
+    run.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM); see docs/deployment.md")
+    run.add_argument("--tls-key", help="the certificate's private key (PEM)")
     run.set_defaults(func=serve)
 
     code = sub.add_parser("issue-code", parents=[common], help="print a one-time enrolment code for a person")
@@ -144,6 +279,17 @@ def parser() -> argparse.ArgumentParser:
     account.add_argument("--township", default="", help="the township, for a new person")
     account.add_argument("--site", help="the site, for a new site lead")
     account.set_defaults(func=add_account)
+
+    save = sub.add_parser("backup", parents=[common], help="copy the running database into a new SQLite file")
+    save.add_argument("file", help="the backup file to create (never overwritten)")
+    save.set_defaults(func=backup_cmd)
+    load = sub.add_parser("restore", parents=[common], help="put a backup into an empty database")
+    load.add_argument("file", help="a file made by `nuanxin backup`")
+    load.set_defaults(func=restore_cmd)
+    move = sub.add_parser("migrate-to", parents=[common],
+                          help="copy this deployment into an empty database (e.g. PostgreSQL) and check it")
+    move.add_argument("url", help="the new database, e.g. postgresql://nuanxin@db.internal/nuanxin")
+    move.set_defaults(func=migrate_to_cmd)
     return top
 
 
@@ -151,8 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except SettingsError as err:  # one line a person can act on, not a traceback
-        print(f"nuanxin: {err}", file=sys.stderr)
+    except (Refusal, SettingsError) as refusal:  # one line a person can act on, not a traceback
+        print(f"nuanxin: {refusal}", file=sys.stderr)
         return 2
 
 

@@ -16,12 +16,13 @@ MIGRATION_LOCK = 7_401_2020  # pg advisory lock key: one process migrates at a t
 
 
 def create_engine(url: str) -> AsyncEngine:
+    # hide_parameters: an error's message must not carry what a person typed into the log.
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True)
+        return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001

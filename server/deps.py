@@ -36,6 +36,7 @@ async def provide_device(request: Request, state: State) -> Principal:
         who = await device_principal(session, token.strip())
     if who is None:
         raise ApiError(401, "this phone's access was withdrawn or is unknown; enrol again")
+    request.state.device = who  # for the request's log line (server/observability.py)
     return who
 
 

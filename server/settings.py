@@ -50,6 +50,10 @@ class Settings:
     # Proxies whose X-Forwarded-For is believed (addresses or networks); none by default, so a
     # client cannot choose the address its attempts are counted under.
     trusted_proxies: str = ""
+    # "text" (a line a person reads) or "json" (one JSON object a line, for a log collector).
+    log_format: str = "text"
+    # Bearer token for /metrics; without one the endpoint does not exist (404).
+    metrics_token: str | None = None
 
     @property
     def production(self) -> bool:
@@ -79,6 +83,10 @@ class Settings:
             values["trusted_proxies"] = env["NUANXIN_TRUSTED_PROXIES"]
         if "NUANXIN_TIMEZONE" in env:
             values["timezone"] = env["NUANXIN_TIMEZONE"]
+        if "NUANXIN_LOG_FORMAT" in env:
+            values["log_format"] = env["NUANXIN_LOG_FORMAT"]
+        if env.get("NUANXIN_METRICS_TOKEN"):
+            values["metrics_token"] = env["NUANXIN_METRICS_TOKEN"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.env not in ("development", "production"):
@@ -87,6 +95,8 @@ class Settings:
             settings.proxies
         except ValueError as err:
             raise SettingsError(f"NUANXIN_TRUSTED_PROXIES: {err}") from None
+        if settings.log_format not in ("text", "json"):
+            raise SettingsError(f"NUANXIN_LOG_FORMAT must be text or json, not {settings.log_format!r}")
         if settings.production and "NUANXIN_SECRET" not in env and "secret" not in overrides:
             raise SettingsError(f"production needs NUANXIN_SECRET; make one with `{MAKE_SECRET}`")
         problem = secret_problem(settings.secret) if settings.production else None

@@ -38,4 +38,6 @@ class SyncController(Controller):
         sync_request = decode_request(await read_body(request))
         now = now_ms()
         correction = Correction(offset=now - sync_request.device_time, now=now, tolerance=settings.clock_tolerance_ms)
-        return await sync_service.run(maker, who, sync_request, correction)
+        response = await sync_service.run(maker, who, sync_request, correction)
+        request.app.state.metrics.count_changes([result.status for result in response.results])
+        return response

@@ -21,26 +21,38 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class ServerProcess:
-    """`nuanxin serve` in a subprocess; `start`, `kill` (SIGKILL, no clean-up) and `stop`."""
+def nuanxin(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run a `nuanxin` command as a person would, to its end."""
+    return subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT, capture_output=True, text=True,
+                          input=stdin, env={**os.environ, **(env or {})}, timeout=300)
 
-    def __init__(self, database_url: str, log_path: Path, demo: bool = True, env: dict | None = None) -> None:
+
+class ServerProcess:
+    """`nuanxin serve` in a subprocess; `start`, `kill` (SIGKILL, no clean-up) and `stop`.
+
+    With `tls=(cert, key)` it serves HTTPS (`--tls-cert/--tls-key`)."""
+
+    def __init__(self, database_url: str, log_path: Path, demo: bool = True, env: dict | None = None,
+                 tls: tuple[Path, Path] | None = None) -> None:
         self.database_url = database_url
         self.log_path = log_path
         self.demo = demo
         self.env = env or {}
+        self.tls = tls
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> ServerProcess:
         command = [sys.executable, "-m", "server", "serve", "--port", str(self.port),
                    "--database-url", self.database_url]
         if self.demo:
             command.append("--demo")
+        if self.tls:
+            command += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
         self.process = subprocess.Popen(
             command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
@@ -50,7 +62,8 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
             try:
-                if httpx.get(f"{self.url}/api/schema/openapi.json", timeout=1).status_code == 200:
+                # verify=False: a test's own certificate; the browser test checks HTTPS for real.
+                if httpx.get(f"{self.url}/api/schema/openapi.json", timeout=1, verify=False).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.1)
