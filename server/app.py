@@ -19,6 +19,7 @@ from litestar.template import TemplateConfig
 from server import db
 from server.api.config import ConfigController
 from server.api.enrol import EnrolController
+from server.api.sms import SmsController
 from server.api.sync import SyncController
 from server.dashboard import PAGES
 from server.deps import provide_maker, provide_settings
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SyncController,
             EnrolController,
             ConfigController,
+            SmsController,
             *PAGES,
             create_static_files_router(
                 path="/township/static", directories=[HERE / "dashboard" / "static"], name="dashboard-static"

@@ -7,9 +7,10 @@ from litestar.di import Provide
 from msgspec import Struct
 from sqlalchemy import select
 
-from server.deps import DeviceDep, MakerDep, provide_device
+from server.deps import DeviceDep, MakerDep, SettingsDep, provide_device
 from server.models import Site
 from server.services.deployment import Deployment, Item, Rates, RestRules, load
+from server.services.sms import ForPhone, for_phone
 
 
 class SiteOut(Struct):
@@ -23,6 +24,7 @@ class PhoneConfig(Struct):
     rest: RestRules
     rates: Rates
     sites: list[SiteOut]  # the township's sites, for transfers
+    sms: ForPhone | None = None  # urgent reports by SMS (docs/sms.md); None while that is off
 
 
 class ConfigController(Controller):
@@ -30,7 +32,7 @@ class ConfigController(Controller):
     dependencies = {"who": Provide(provide_device)}
 
     @get(operation_id="config", summary="The deployment's items, rest rules, subsidy rates and sites")
-    async def config(self, who: DeviceDep, maker: MakerDep) -> PhoneConfig:
+    async def config(self, who: DeviceDep, maker: MakerDep, settings: SettingsDep) -> PhoneConfig:
         async with maker() as session:
             deployment: Deployment = await load(session)
             sites = list(await session.scalars(select(Site).where(Site.township == who.township).order_by(Site.id)))
@@ -41,4 +43,5 @@ class ConfigController(Controller):
                 rest=deployment.rest,
                 rates=deployment.rates,
                 sites=[SiteOut(s.id, s.name) for s in sites],
+                sms=await for_phone(session, settings, who),
             )

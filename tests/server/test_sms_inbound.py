@@ -1,0 +1,192 @@
+"""Urgent reports by SMS (docs/sms.md), through a real server process on SQLite and PostgreSQL.
+
+The SMS gateway's webhook and the phone's POST /api/sync carry the same change; whichever
+arrives second is a duplicate: one entry, one change, both answers agreeing.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from server.models import ChangeLog, Entry, SmsMessage
+from sync import sms
+from sync.client import HttpTransport, enrol
+from sync.protocol import SyncResponse
+from tests.support.aio import run
+from tests.support.databases import postgres_database, sqlite_url
+from tests.support.server_process import ServerProcess
+from tests.support.world import World, in_session
+
+NUMBER = "+8613800138000"
+GATEWAY = "gateway-token-for-tests-0123456789"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    directory = tmp_path_factory.mktemp("sms")
+    env = {"NUANXIN_SMS_NUMBER": NUMBER, "NUANXIN_SMS_GATEWAY_TOKEN": GATEWAY}
+    if request.param == "sqlite":
+        process = ServerProcess(sqlite_url(directory), directory / "server.log", env=env).start()
+        yield process
+        process.stop()
+    else:
+        with postgres_database() as url:
+            process = ServerProcess(url, directory / "server.log", env=env).start()
+            yield process
+            process.stop()
+    assert "Traceback" not in process.log(), process.log()[-3000:]
+
+
+class Phone:
+    """An enrolled phone that knows its SMS key, as the app learns it from GET /api/config."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        answer = enrol(server.url, server.issue_code("zhangwei"))
+        self.server, self.device, self.token = server, answer["device"], answer["token"]
+        self.site = answer["site"]["id"]
+        config = httpx.get(f"{server.url}/api/config", headers={"Authorization": f"Bearer {self.token}"}).json()
+        assert config["sms"]["number"] == NUMBER
+        self.key = config["sms"]["key"]
+
+    def injury(self, note: str = "左手被划伤，需要包扎") -> dict[str, Any]:
+        now = time.time_ns() // 1_000_000
+        fields = {"site": self.site, "at": now, "type": "injury", "injury_kind": "injury", "note": note}
+        return {"id": str(uuid.uuid4()), "entry": str(uuid.uuid4()), "kind": "checkin", "schema": 1, "op": "put",
+                "stamp": f"{now:013d}-0000-{self.device}", "fields": fields, "base": dict.fromkeys(fields)}
+
+    def by_data(self, change: dict[str, Any]) -> SyncResponse:
+        with httpx.Client(base_url=self.server.url, timeout=30) as http:
+            return HttpTransport(http, self.token)(
+                {"protocol": 1, "device_time": time.time_ns() // 1_000_000, "cursor": "0", "changes": [change]}
+            )
+
+
+def by_sms(server: ServerProcess, text: str, token: str = GATEWAY) -> httpx.Response:
+    """The forwarder app's webhook, as it posts each text the township's number receives."""
+    payload = {"from": "+8613912345678", "text": text, "sentStamp": str(time.time_ns() // 1_000_000),
+               "receivedStamp": str(time.time_ns() // 1_000_000), "sim": "sim1"}
+    return httpx.post(f"{server.url}/api/sms/inbound", json=payload, headers={"Authorization": f"Bearer {token}"})
+
+
+def stored(server: ServerProcess, change: dict[str, Any]) -> dict[str, Any]:
+    """How many entries and changes the database holds for the change, and its SMS records."""
+
+    async def read(session: Any) -> dict[str, Any]:
+        count = lambda model, column: session.scalar(select(func.count()).select_from(model).where(column))  # noqa: E731
+        return {
+            "entries": await count(Entry, Entry.id == change["entry"]),
+            "changes": await count(ChangeLog, ChangeLog.id == change["id"]),
+            "sms": [s for (s,) in await session.execute(
+                select(SmsMessage.status).where(SmsMessage.change_id == change["id"]).order_by(SmsMessage.id))],
+        }
+
+    return run(in_session(server.database_url, read))
+
+
+def test_an_sms_then_the_same_change_by_data_is_one_entry_and_one_change(server: ServerProcess) -> None:
+    phone = Phone(server)
+    change = phone.injury()
+
+    answer = by_sms(server, sms.encode(change, phone.key))
+    data = phone.by_data(change)
+
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "applied" and answer.json()["change"] == change["id"]
+    assert [(r.id, r.status, r.first, r.stamp) for r in data.results] == [
+        (change["id"], "duplicate", "applied", change["stamp"])
+    ]
+    [entry] = [e for e in data.entries if e.id == change["entry"]]
+    assert entry.fields == change["fields"] and entry.device == phone.device
+    assert "sms" in entry.flags
+    assert stored(server, change) == {"entries": 1, "changes": 1, "sms": ["applied"]}
+
+
+def test_the_change_by_data_then_by_sms_leaves_the_sms_changing_nothing(server: ServerProcess) -> None:
+    phone = Phone(server)
+    change = phone.injury()
+
+    data = phone.by_data(change)
+    answer = by_sms(server, sms.encode(change, phone.key))
+    again = phone.by_data(change)
+
+    assert [r.status for r in data.results] == ["applied"]
+    assert answer.json()["status"] == "duplicate"
+    assert [(r.status, r.first) for r in again.results] == [("duplicate", "applied")]
+    [entry] = [e for e in data.entries if e.id == change["entry"]]
+    assert entry.fields == change["fields"] and "sms" not in entry.flags
+    assert stored(server, change) == {"entries": 1, "changes": 1, "sms": ["duplicate"]}
+
+
+def test_a_replayed_sms_is_recorded_and_changes_nothing(server: ServerProcess) -> None:
+    phone = Phone(server)
+    change = phone.injury()
+    text = sms.encode(change, phone.key)
+
+    first, replay = by_sms(server, text), by_sms(server, text)
+
+    assert (first.json()["status"], replay.json()["status"]) == ("applied", "duplicate")
+    assert stored(server, change) == {"entries": 1, "changes": 1, "sms": ["applied", "duplicate"]}
+
+
+def test_a_forged_sms_is_recorded_refused_and_the_data_copy_still_applies(server: ServerProcess) -> None:
+    phone = Phone(server)
+    change = phone.injury()
+    forged = sms.encode(change, "a key someone guessed " + "x" * 21)
+
+    answer = by_sms(server, forged)
+
+    assert answer.status_code == 200 and answer.json()["status"] == "refused"
+    assert stored(server, change) == {"entries": 0, "changes": 0, "sms": []}
+
+    async def refused(session: Any) -> list[tuple[str, str | None]]:
+        rows = await session.execute(select(SmsMessage.status, SmsMessage.device_id).where(SmsMessage.text == forged))
+        return list(rows)
+
+    assert run(in_session(server.database_url, refused)) == [("refused", phone.device)]
+    assert [r.status for r in phone.by_data(change).results] == ["applied"]
+
+
+def test_a_message_of_another_kind_is_recorded_and_refused(server: ServerProcess) -> None:
+    answer = by_sms(server, "您的验证码是 123456")
+    assert answer.status_code == 200 and answer.json()["status"] == "refused"
+
+
+def test_an_urgent_request_arrives_by_a_form_webhook_too(server: ServerProcess) -> None:
+    phone = Phone(server)
+    now = time.time_ns() // 1_000_000
+    fields = {"site": phone.site, "at": now, "item": "N95口罩", "unit": "个", "quantity": 200, "urgent": True}
+    change = {"id": str(uuid.uuid4()), "entry": str(uuid.uuid4()), "kind": "request", "schema": 1, "op": "put",
+              "stamp": f"{now:013d}-0000-{phone.device}", "fields": fields, "base": dict.fromkeys(fields)}
+
+    answer = httpx.post(f"{server.url}/api/sms/inbound", data={"from": "+8613912345678", "text": sms.encode(change, phone.key)},
+                        headers={"X-Gateway-Token": GATEWAY})
+
+    assert answer.json()["status"] == "applied"
+    assert stored(server, change)["entries"] == 1
+
+
+def test_the_webhook_refuses_a_wrong_gateway_token_and_a_body_without_text(server: ServerProcess) -> None:
+    assert by_sms(server, "NX1 INJURY", token="not-the-token").status_code == 401
+    missing = httpx.post(f"{server.url}/api/sms/inbound", json={"from": "+86139"},
+                         headers={"Authorization": f"Bearer {GATEWAY}"})
+    assert missing.status_code == 400 and missing.json()["field"] == "$.text"
+
+
+@pytest.mark.parametrize("env", [{}, {"sms_number": NUMBER}, {"sms_gateway_token": GATEWAY}])
+def test_the_feature_is_off_until_both_settings_are_set(tmp_path: Path, env: dict[str, str]) -> None:
+    with World.start(sqlite_url(tmp_path), **env) as world:
+        phone = world.phone()
+        answer = world.client.post("/api/sms/inbound", json={"from": "+86139", "text": "NX1"},
+                                   headers={"Authorization": f"Bearer {GATEWAY}"})
+        config = world.client.get("/api/config", headers={"Authorization": f"Bearer {phone.transport.token}"})
+
+    assert answer.status_code == 404
+    assert config.json()["sms"] is None  # the phone offers nothing
