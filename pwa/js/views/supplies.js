@@ -3,6 +3,7 @@
 import { fmtDateTime, fmtNumber, getLang, t } from "../i18n.js";
 import { list, remove, save } from "../outbox.js";
 import { config } from "../config.js";
+import { smsOffer } from "../sms-offer.js";
 import { now } from "../sync.js";
 import { announce, badge, choices, confirmButton, field, fill, h, noSite, problems, radioValue, section } from "../ui.js";
 
@@ -206,7 +207,8 @@ export function mount(root, ctx) {
         f.urgent ? h("span", { class: "badge urgent" }, t("urgent")) : null,
         h("span", { class: "muted" }, t(/** @type {any} */ (`rq_${f.status || "open"}`))), badge(v)),
       h("p", { class: "muted" }, fmtDateTime(f.at), f.note ? ` · ${f.note}` : ""),
-      problems(v, true));
+      problems(v, true),
+      smsOffer(v));
   }
 
   async function refresh() {
