@@ -6,6 +6,7 @@ arrives second is a duplicate: one entry, one change, both answers agreeing.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -159,7 +160,7 @@ def test_a_message_of_another_kind_is_recorded_and_refused(server: ServerProcess
     assert answer.status_code == 200 and answer.json()["status"] == "refused"
 
 
-def test_an_urgent_request_arrives_by_a_form_webhook_too(server: ServerProcess) -> None:
+def test_an_urgent_request_arrives_by_a_form_webhook_and_is_marked_on_the_supplies_page(server: ServerProcess) -> None:
     phone = Phone(server)
     now = time.time_ns() // 1_000_000
     fields = {"site": phone.site, "at": now, "item": "N95口罩", "unit": "个", "quantity": 200, "urgent": True}
@@ -171,6 +172,9 @@ def test_an_urgent_request_arrives_by_a_form_webhook_too(server: ServerProcess) 
 
     assert answer.json()["status"] == "applied"
     assert stored(server, change)["entries"] == 1
+    page = httpx.get(f"{server.url}/township/supplies").text  # development: open without sign-in
+    row = re.search(rf'<tr data-entry-id="{change["entry"]}">.*?</tr>', page, re.S)
+    assert row and "紧急" in row[0] and 'data-test="sms"' in row[0]
 
 
 def test_the_webhook_refuses_a_wrong_gateway_token_and_a_body_without_text(server: ServerProcess) -> None:
@@ -190,3 +194,28 @@ def test_the_feature_is_off_until_both_settings_are_set(tmp_path: Path, env: dic
 
     assert answer.status_code == 404
     assert config.json()["sms"] is None  # the phone offers nothing
+
+
+def test_care_staff_see_an_urgent_report_from_sms_marked_as_such(database_url: str) -> None:
+    with World.start(database_url, sms_number=NUMBER, sms_gateway_token=GATEWAY) as world:
+        phone = world.phone()
+        key = world.client.get("/api/config", headers={"Authorization": f"Bearer {phone.transport.token}"}).json()["sms"]["key"]
+        by_data = world.phone().replica.put  # another report of the same person, by data: not marked
+        now = time.time_ns() // 1_000_000
+        fields = {"site": phone.site, "at": now, "type": "injury", "injury_kind": "exposure", "note": "口罩破损"}
+        change = {"id": str(uuid.uuid4()), "entry": str(uuid.uuid4()), "kind": "checkin", "schema": 1, "op": "put",
+                  "stamp": f"{now:013d}-0000-{phone.replica.device}", "fields": fields, "base": dict.fromkeys(fields)}
+        answer = world.client.post("/api/sms/inbound", json={"from": "+86139", "text": sms.encode(change, key)},
+                                   headers={"Authorization": f"Bearer {GATEWAY}"})
+        assert answer.json()["status"] == "applied"
+        by_data("d1", "checkin", {**fields, "note": "另一条"}, now)
+        world.phones[-1].sync()
+        world.sign_in(world.account("chenjing", "care"))
+
+        page = world.client.get("/township/wellbeing").text
+
+    sms_report = re.search(rf'data-entry-id="{change["entry"]}".*?</h3>', page, re.S)
+    data_report = re.search(r'data-entry-id="d1".*?</h3>', page, re.S)
+    assert sms_report and "紧急：职业暴露" in sms_report[0] and 'data-test="sms"' in sms_report[0]
+    assert data_report and "紧急：职业暴露" in data_report[0] and 'data-test="sms"' not in data_report[0]
+    assert "口罩破损" in page
