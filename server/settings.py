@@ -88,7 +88,8 @@ class Settings:
             raise SettingsError(f"{problem}; make one with `{MAKE_SECRET}`")
         if settings.sms_number and not re.fullmatch(r"\+?[0-9]{3,20}", settings.sms_number):
             raise SettingsError("NUANXIN_SMS_NUMBER must be a phone number: digits, an optional leading +")
-        if settings.production and settings.sms_gateway_token and len(settings.sms_gateway_token) < MIN_SECRET:
+        token = settings.sms_gateway_token
+        if settings.production and token and len(token) < MIN_SECRET:
             raise SettingsError(f"NUANXIN_SMS_GATEWAY_TOKEN must be at least {MIN_SECRET} characters; "
                                 f"make one with `{MAKE_SECRET}`")
         return settings

@@ -133,8 +133,9 @@ def code(key: str, body: str) -> str:
 
 def _what(kind: str, fields: dict[str, Any]) -> tuple[str, list[str]]:
     """The kind word and the fields this kind carries, or SmsError if the change is not urgent."""
-    if kind == "checkin" and fields.get("type") == "injury" and fields.get("injury_kind") in ("injury", "exposure"):
-        return fields["injury_kind"].upper(), ["site", "at", "type", "injury_kind", "note"]
+    injury = fields.get("injury_kind")
+    if kind == "checkin" and fields.get("type") == "injury" and injury in ("injury", "exposure"):
+        return injury.upper(), ["site", "at", "type", "injury_kind", "note"]
     if kind == "request" and fields.get("urgent") is True:
         return "REQUEST", ["site", "at", "item", "unit", "quantity", "urgent", "note"]
     raise SmsError("unsupported", "only injury or exposure reports and urgent requests go by SMS")
@@ -197,7 +198,8 @@ def parse(text: str) -> Parsed:
     if kind == "checkin":
         fields.update(type="injury", injury_kind=injury)
     else:
-        fields.update(item=_untext(tokens[8]), unit=_untext(tokens[9]), quantity=_unqty(tokens[10]), urgent=True)
+        item, unit, quantity = tokens[8:11]
+        fields.update(item=_untext(item), unit=_untext(unit), quantity=_unqty(quantity), urgent=True)
     note = _untext(tokens[-2])
     if note:
         fields["note"] = note

@@ -100,7 +100,8 @@ def test_an_offline_phone_offers_its_injury_report_by_sms_and_shows_that_it_arri
     assert answer.json()["status"] == "applied"
     go_online_and_sync(page)
     wait_item_state(page, "checkin-item", change["entry"], "synced")
-    expect(page.locator(f"[data-entry-id='{change['entry']}'] [data-test=sms-arrived]")).to_have_text("已由短信送达")
+    arrived = page.locator(f"[data-entry-id='{change['entry']}'] [data-test=sms-arrived]")
+    expect(arrived).to_have_text("已由短信送达")
     expect(page.locator("[data-test=sms-send]")).to_have_count(0)
     assert outbox(page) == []
 

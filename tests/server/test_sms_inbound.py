@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.models import ChangeLog, Entry, SmsMessage
+from server.settings import Settings, SettingsError
 from sync import sms
 from sync.client import HttpTransport, enrol
 from sync.protocol import SyncResponse
@@ -31,7 +32,9 @@ GATEWAY = "gateway-token-for-tests-0123456789"
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
     directory = tmp_path_factory.mktemp("sms")
     env = {"NUANXIN_SMS_NUMBER": NUMBER, "NUANXIN_SMS_GATEWAY_TOKEN": GATEWAY}
     if request.param == "sqlite":
@@ -46,6 +49,25 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     assert "Traceback" not in process.log(), process.log()[-3000:]
 
 
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def new_change(kind: str, fields: dict[str, Any], device: str) -> dict[str, Any]:
+    """A change creating an entry, as the phone's outbox holds it."""
+    return {"id": str(uuid.uuid4()), "entry": str(uuid.uuid4()), "kind": kind, "schema": 1, "op": "put",
+            "stamp": f"{now_ms():013d}-0000-{device}", "fields": fields, "base": dict.fromkeys(fields)}
+
+
+def injury(site: str, device: str, kind: str = "injury", note: str = "左手被划伤，需要包扎") -> dict[str, Any]:
+    fields = {"site": site, "at": now_ms(), "type": "injury", "injury_kind": kind, "note": note}
+    return new_change("checkin", fields, device)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 class Phone:
     """An enrolled phone that knows its SMS key, as the app learns it from GET /api/config."""
 
@@ -53,40 +75,39 @@ class Phone:
         answer = enrol(server.url, server.issue_code("zhangwei"))
         self.server, self.device, self.token = server, answer["device"], answer["token"]
         self.site = answer["site"]["id"]
-        config = httpx.get(f"{server.url}/api/config", headers={"Authorization": f"Bearer {self.token}"}).json()
+        config = httpx.get(f"{server.url}/api/config", headers=bearer(self.token)).json()
         assert config["sms"]["number"] == NUMBER
         self.key = config["sms"]["key"]
 
-    def injury(self, note: str = "左手被划伤，需要包扎") -> dict[str, Any]:
-        now = time.time_ns() // 1_000_000
-        fields = {"site": self.site, "at": now, "type": "injury", "injury_kind": "injury", "note": note}
-        return {"id": str(uuid.uuid4()), "entry": str(uuid.uuid4()), "kind": "checkin", "schema": 1, "op": "put",
-                "stamp": f"{now:013d}-0000-{self.device}", "fields": fields, "base": dict.fromkeys(fields)}
+    def injury(self) -> dict[str, Any]:
+        return injury(self.site, self.device)
 
     def by_data(self, change: dict[str, Any]) -> SyncResponse:
         with httpx.Client(base_url=self.server.url, timeout=30) as http:
             return HttpTransport(http, self.token)(
-                {"protocol": 1, "device_time": time.time_ns() // 1_000_000, "cursor": "0", "changes": [change]}
+                {"protocol": 1, "device_time": now_ms(), "cursor": "0", "changes": [change]}
             )
 
 
 def by_sms(server: ServerProcess, text: str, token: str = GATEWAY) -> httpx.Response:
     """The forwarder app's webhook, as it posts each text the township's number receives."""
-    payload = {"from": "+8613912345678", "text": text, "sentStamp": str(time.time_ns() // 1_000_000),
-               "receivedStamp": str(time.time_ns() // 1_000_000), "sim": "sim1"}
-    return httpx.post(f"{server.url}/api/sms/inbound", json=payload, headers={"Authorization": f"Bearer {token}"})
+    payload = {"from": "+8613912345678", "text": text, "sentStamp": str(now_ms()),
+               "receivedStamp": str(now_ms()), "sim": "sim1"}
+    return httpx.post(f"{server.url}/api/sms/inbound", json=payload, headers=bearer(token))
 
 
 def stored(server: ServerProcess, change: dict[str, Any]) -> dict[str, Any]:
     """How many entries and changes the database holds for the change, and its SMS records."""
 
     async def read(session: Any) -> dict[str, Any]:
-        count = lambda model, column: session.scalar(select(func.count()).select_from(model).where(column))  # noqa: E731
+        def count(model: Any, column: Any) -> Any:
+            return session.scalar(select(func.count()).select_from(model).where(column))
+
+        records = select(SmsMessage.status).where(SmsMessage.change_id == change["id"])
         return {
             "entries": await count(Entry, Entry.id == change["entry"]),
             "changes": await count(ChangeLog, ChangeLog.id == change["id"]),
-            "sms": [s for (s,) in await session.execute(
-                select(SmsMessage.status).where(SmsMessage.change_id == change["id"]).order_by(SmsMessage.id))],
+            "sms": list(await session.scalars(records.order_by(SmsMessage.id))),
         }
 
     return run(in_session(server.database_url, read))
@@ -148,8 +169,8 @@ def test_a_forged_sms_is_recorded_refused_and_the_data_copy_still_applies(server
     assert stored(server, change) == {"entries": 0, "changes": 0, "sms": []}
 
     async def refused(session: Any) -> list[tuple[str, str | None]]:
-        rows = await session.execute(select(SmsMessage.status, SmsMessage.device_id).where(SmsMessage.text == forged))
-        return list(rows)
+        rows = select(SmsMessage.status, SmsMessage.device_id).where(SmsMessage.text == forged)
+        return [tuple(row) for row in await session.execute(rows)]
 
     assert run(in_session(server.database_url, refused)) == [("refused", phone.device)]
     assert [r.status for r in phone.by_data(change).results] == ["applied"]
@@ -160,15 +181,14 @@ def test_a_message_of_another_kind_is_recorded_and_refused(server: ServerProcess
     assert answer.status_code == 200 and answer.json()["status"] == "refused"
 
 
-def test_an_urgent_request_arrives_by_a_form_webhook_and_is_marked_on_the_supplies_page(server: ServerProcess) -> None:
+def test_an_urgent_request_by_a_form_webhook_shows_on_the_supplies_page(server: ServerProcess) -> None:
     phone = Phone(server)
-    now = time.time_ns() // 1_000_000
-    fields = {"site": phone.site, "at": now, "item": "N95口罩", "unit": "个", "quantity": 200, "urgent": True}
-    change = {"id": str(uuid.uuid4()), "entry": str(uuid.uuid4()), "kind": "request", "schema": 1, "op": "put",
-              "stamp": f"{now:013d}-0000-{phone.device}", "fields": fields, "base": dict.fromkeys(fields)}
+    fields = {"site": phone.site, "at": now_ms(), "item": "N95口罩", "unit": "个", "quantity": 200,
+              "urgent": True}
+    change = new_change("request", fields, phone.device)
 
-    answer = httpx.post(f"{server.url}/api/sms/inbound", data={"from": "+8613912345678", "text": sms.encode(change, phone.key)},
-                        headers={"X-Gateway-Token": GATEWAY})
+    form = {"from": "+8613912345678", "text": sms.encode(change, phone.key)}
+    answer = httpx.post(f"{server.url}/api/sms/inbound", data=form, headers={"X-Gateway-Token": GATEWAY})
 
     assert answer.json()["status"] == "applied"
     assert stored(server, change)["entries"] == 1
@@ -180,7 +200,7 @@ def test_an_urgent_request_arrives_by_a_form_webhook_and_is_marked_on_the_suppli
 def test_the_webhook_refuses_a_wrong_gateway_token_and_a_body_without_text(server: ServerProcess) -> None:
     assert by_sms(server, "NX1 INJURY", token="not-the-token").status_code == 401
     missing = httpx.post(f"{server.url}/api/sms/inbound", json={"from": "+86139"},
-                         headers={"Authorization": f"Bearer {GATEWAY}"})
+                         headers=bearer(GATEWAY))
     assert missing.status_code == 400 and missing.json()["field"] == "$.text"
 
 
@@ -189,8 +209,8 @@ def test_the_feature_is_off_until_both_settings_are_set(tmp_path: Path, env: dic
     with World.start(sqlite_url(tmp_path), **env) as world:
         phone = world.phone()
         answer = world.client.post("/api/sms/inbound", json={"from": "+86139", "text": "NX1"},
-                                   headers={"Authorization": f"Bearer {GATEWAY}"})
-        config = world.client.get("/api/config", headers={"Authorization": f"Bearer {phone.transport.token}"})
+                                   headers=bearer(GATEWAY))
+        config = world.client.get("/api/config", headers=bearer(phone.transport.token))
 
     assert answer.status_code == 404
     assert config.json()["sms"] is None  # the phone offers nothing
@@ -198,18 +218,15 @@ def test_the_feature_is_off_until_both_settings_are_set(tmp_path: Path, env: dic
 
 def test_care_staff_see_an_urgent_report_from_sms_marked_as_such(database_url: str) -> None:
     with World.start(database_url, sms_number=NUMBER, sms_gateway_token=GATEWAY) as world:
-        phone = world.phone()
-        key = world.client.get("/api/config", headers={"Authorization": f"Bearer {phone.transport.token}"}).json()["sms"]["key"]
-        by_data = world.phone().replica.put  # another report of the same person, by data: not marked
-        now = time.time_ns() // 1_000_000
-        fields = {"site": phone.site, "at": now, "type": "injury", "injury_kind": "exposure", "note": "口罩破损"}
-        change = {"id": str(uuid.uuid4()), "entry": str(uuid.uuid4()), "kind": "checkin", "schema": 1, "op": "put",
-                  "stamp": f"{now:013d}-0000-{phone.replica.device}", "fields": fields, "base": dict.fromkeys(fields)}
-        answer = world.client.post("/api/sms/inbound", json={"from": "+86139", "text": sms.encode(change, key)},
-                                   headers={"Authorization": f"Bearer {GATEWAY}"})
+        phone, other = world.phone(), world.phone()  # the other phone reports by data: not marked
+        key = world.client.get("/api/config", headers=bearer(phone.transport.token)).json()["sms"]["key"]
+        change = injury(phone.site, phone.replica.device, "exposure", "口罩破损")
+        text = sms.encode(change, key)
+        answer = world.client.post("/api/sms/inbound", json={"from": "+86139", "text": text},
+                                   headers=bearer(GATEWAY))
         assert answer.json()["status"] == "applied"
-        by_data("d1", "checkin", {**fields, "note": "另一条"}, now)
-        world.phones[-1].sync()
+        other.replica.put("d1", "checkin", {**change["fields"], "note": "另一条"}, now_ms())
+        other.sync()
         world.sign_in(world.account("chenjing", "care"))
 
         page = world.client.get("/township/wellbeing").text
@@ -219,3 +236,21 @@ def test_care_staff_see_an_urgent_report_from_sms_marked_as_such(database_url: s
     assert sms_report and "紧急：职业暴露" in sms_report[0] and 'data-test="sms"' in sms_report[0]
     assert data_report and "紧急：职业暴露" in data_report[0] and 'data-test="sms"' not in data_report[0]
     assert "口罩破损" in page
+
+
+STRONG = "kP3vQ9xL2mW7rT5yB8nD4fH6jS1gA0cE"
+
+
+@pytest.mark.parametrize(("env", "named"), [
+    ({"NUANXIN_SMS_NUMBER": "call 12345"}, "NUANXIN_SMS_NUMBER"),
+    ({"NUANXIN_ENV": "production", "NUANXIN_SECRET": STRONG, "NUANXIN_SMS_GATEWAY_TOKEN": "short"},
+     "NUANXIN_SMS_GATEWAY_TOKEN"),
+])
+def test_a_bad_sms_setting_stops_the_server_naming_it(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env(env)
+
+
+def test_both_sms_settings_from_the_environment_turn_the_feature_on() -> None:
+    settings = Settings.from_env({"NUANXIN_SMS_NUMBER": NUMBER, "NUANXIN_SMS_GATEWAY_TOKEN": GATEWAY})
+    assert settings.sms_enabled and settings.sms_number == NUMBER

@@ -73,7 +73,8 @@ sites = st.sampled_from(["dongfeng", "s1", "东风村", "site-7"])
 def urgent_changes(draw: st.DrawFn) -> dict:
     site, note, at = draw(sites), draw(notes), W + draw(st.integers(-10**9, 10**9))
     if draw(st.booleans()):
-        fields = {"site": site, "at": at, "type": "injury", "injury_kind": draw(st.sampled_from(["injury", "exposure"]))}
+        injury = draw(st.sampled_from(["injury", "exposure"]))
+        fields = {"site": site, "at": at, "type": "injury", "injury_kind": injury}
     else:
         quantity = draw(st.integers(1, 99_999) | st.sampled_from([0.5, 2.5, 12.25]))
         fields = {"site": site, "at": at, "item": draw(st.sampled_from(["N95口罩", "消毒液", "gloves"])),
