@@ -9,7 +9,7 @@ import { bus, getMetas, promisifyRequest as req, tx } from "./db.js";
 import { t } from "./i18n.js";
 import { isUrgent } from "./outbox.js";
 import { encode, SmsError } from "./sms.js";
-import { status } from "./sync.js";
+import { now, status } from "./sync.js";
 import { h } from "./ui.js";
 
 /** An urgent entry waiting longer than this is offered by SMS prominently; before, on a tap. */
@@ -42,8 +42,8 @@ async function update(el) {
   if (change && sms?.number && sms?.key && noData()) {
     try {
       const text = await encode(change, sms.key);
-      const waited = Math.floor((Date.now() - change.created) / 60000);
-      view = { text, long: waited * 60000 >= SMS_AFTER_MS, waited };
+      // `created` is on the corrected clock (§2 C4), as is `now`.
+      view = { text, long: now() - change.created >= SMS_AFTER_MS };
     } catch (err) {
       if (!(err instanceof SmsError)) throw err;
       view = { tooLong: err.code === "too_long" };
@@ -55,7 +55,7 @@ async function update(el) {
   if (!view || (!view.text && !view.tooLong)) return el.replaceChildren();
   if (!view.text) return el.replaceChildren(h("p", { class: "muted" }, t("sms_too_long")));
   el.replaceChildren(
-    view.long ? h("p", { role: "alert" }, t("sms_waited", { n: view.waited })) : "",
+    view.long ? h("p", { role: "alert" }, t("sms_waited", { n: SMS_AFTER_MS / 60000 })) : "",
     h("a", { class: `button ${view.long ? "danger" : "secondary"}`, "data-test": "sms-send",
       href: `sms:${sms.number}?body=${encodeURIComponent(view.text)}` }, t("sms_send")),
     h("p", { class: "muted small" }, t("sms_then")));

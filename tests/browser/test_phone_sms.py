@@ -131,7 +131,7 @@ def test_an_urgent_request_waiting_long_is_offered_by_sms_prominently(
     reload_offline(page)
     page.click("[data-test=nav-supplies]")
     item = page.locator(f"[data-entry-id='{change['entry']}']")
-    expect(item.locator("[role=alert]")).to_contain_text("已等了 11 分钟")
+    expect(item.locator("[role=alert]")).to_contain_text("已等了 10 分钟以上")
     expect(item.locator("[data-test=sms-send]")).to_have_class("button danger")
     text = unquote(sms_link(page, change["entry"]).split("?body=", 1)[1])
     assert sms.parse(text).change["fields"] == change["fields"]
