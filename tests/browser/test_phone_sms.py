@@ -135,3 +135,24 @@ def test_an_urgent_request_waiting_long_is_offered_by_sms_prominently(
     expect(item.locator("[data-test=sms-send]")).to_have_class("button danger")
     text = unquote(sms_link(page, change["entry"]).split("?body=", 1)[1])
     assert sms.parse(text).change["fields"] == change["fields"]
+
+
+def test_the_phone_offers_nothing_once_the_server_says_sms_is_off(
+    new_phone: Callable[..., Page], server: ServerProcess
+) -> None:
+    page = ready_phone(new_phone, server, new_worker(server))
+    page.wait_for_function("async () => (await (await import('/js/db.js')).getMeta('config'))?.sms?.key")
+    page.click("[data-test=nav-wellbeing]")
+    go_offline(page)
+    page.click("form:has([data-test=injury-submit]) label:has-text('暴露')")
+    page.click("[data-test=injury-submit]")
+    expect(page.locator("[data-test=sms-send]")).to_have_count(1)
+
+    # GET /api/config answered `"sms": null` (the settings were removed); the kept copy says so.
+    page.evaluate("""async () => {
+      const db = await import('/js/db.js');
+      await db.setMetas({ config: { ...(await db.getMeta('config')), sms: null } });
+      dispatchEvent(new Event('offline'));
+    }""")
+    expect(page.locator("[data-test=sms-send]")).to_have_count(0)
+    wait_pending(page, 1)
