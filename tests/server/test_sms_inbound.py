@@ -15,8 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
+from alembic import command
 from sqlalchemy import func, select
+from sqlalchemy import text as sql
 
+from server import db
 from server.models import ChangeLog, Entry, SmsMessage
 from server.settings import Settings, SettingsError
 from sync import sms
@@ -254,3 +257,36 @@ def test_a_bad_sms_setting_stops_the_server_naming_it(env: dict[str, str], named
 def test_both_sms_settings_from_the_environment_turn_the_feature_on() -> None:
     settings = Settings.from_env({"NUANXIN_SMS_NUMBER": NUMBER, "NUANXIN_SMS_GATEWAY_TOKEN": GATEWAY})
     assert settings.sms_enabled and settings.sms_number == NUMBER
+
+
+def _upgrade_to(revision: str) -> Any:
+    def upgrade(connection: Any) -> None:
+        config = db.alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    return upgrade
+
+
+def test_phones_enrolled_before_the_migration_get_an_sms_key_each(database_url: str) -> None:
+    async def migrate_around_two_phones() -> list[tuple[str, str | None]]:
+        engine = db.create_engine(database_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(_upgrade_to("0003"))
+                await conn.execute(sql("INSERT INTO sites (id, name, township) VALUES ('s1', '东风村', 't')"))
+                await conn.execute(sql("INSERT INTO people (id, name, role, site_id, township) "
+                                        "VALUES ('p1', '张伟', 'worker', 's1', 't')"))
+                for device in ("olda", "oldb"):
+                    await conn.execute(sql("INSERT INTO devices (id, person_id, token_hash, created_at) "
+                                            "VALUES (:d, 'p1', :d, CURRENT_TIMESTAMP)"), {"d": device})
+                await conn.run_sync(_upgrade_to("head"))
+                rows = await conn.execute(sql("SELECT id, sms_key FROM devices ORDER BY id"))
+                return [tuple(row) for row in rows]
+        finally:
+            await engine.dispose()
+
+    rows = run(migrate_around_two_phones())
+    assert [device for device, _ in rows] == ["olda", "oldb"]
+    keys = [key for _, key in rows]
+    assert all(key and len(key) >= 40 for key in keys) and keys[0] != keys[1]
