@@ -83,7 +83,7 @@ async def _apply(session: AsyncSession, settings: Settings, message: sms.Parsed,
     except sms.SmsError as err:
         raise Refused(err.reason) from None
     if not sms.within_window(message, now_ms):
-        raise Refused("the report is stamped more than 7 days from the server's clock")
+        raise Refused(f"the report is stamped more than {sms.WINDOW_MS // 86_400_000} days from the server's clock")
     # The stamp comes from the phone's corrected clock (§2 C4) and the message has no device
     # time to measure it by: no offset, but a stamp ahead of the server is still pulled back (K3a).
     push = Push(session, who, Correction(offset=0, now=now_ms, tolerance=settings.clock_tolerance_ms))
