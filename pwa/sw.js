@@ -27,6 +27,8 @@ const SHELL = [
   "/js/merge.js",
   "/js/outbox.js",
   "/js/rest.js",
+  "/js/sms.js",
+  "/js/sms-offer.js",
   "/js/subsidy.js",
   "/js/sync.js",
   "/js/ui.js",

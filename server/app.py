@@ -20,6 +20,7 @@ from server.api.config import ConfigController
 from server.api.devices import DevicesController
 from server.api.enrol import EnrolController
 from server.api.health import HEALTH_ROUTES
+from server.api.sms import SmsController
 from server.api.sync import SyncController
 from server.dashboard import PAGES
 from server.deps import provide_maker, provide_settings
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ConfigController,
             DevicesController,
             *HEALTH_ROUTES,
+            SmsController,
             *PAGES,
             create_static_files_router(
                 path="/township/static", directories=[HERE / "dashboard" / "static"], name="dashboard-static"

@@ -41,6 +41,9 @@ class Device(Base):
     app_version: Mapped[str | None] = mapped_column(String(40))
     # The site the phone's last pull was scoped to; when the person moves, pulls start over.
     scope_site: Mapped[str | None] = mapped_column(String(64))
+    # Keys the code of this phone's SMS reports (docs/sms.md). Kept as is: the server must
+    # compute the code, so it cannot be a hash like the token.
+    sms_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class StaffAccount(Base):
@@ -112,6 +115,21 @@ class ChangeLog(Base):
     body: Mapped[str] = mapped_column(Text)
     result: Mapped[dict[str, Any]]
     received_at: Mapped[datetime]
+
+
+class SmsMessage(Base):
+    """Every text the SMS gateway passed on, and what became of it (docs/sms.md)."""
+
+    __tablename__ = "sms_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime]
+    sender: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    device_id: Mapped[str | None] = mapped_column(String(32))
+    change_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # applied, conflict, rejected (the change's own result), duplicate, or refused
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(300))
 
 
 class DeploymentConfig(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -54,6 +55,13 @@ class Settings:
     log_format: str = "text"
     # Bearer token for /metrics; without one the endpoint does not exist (404).
     metrics_token: str | None = None
+    # Urgent reports by SMS (docs/sms.md): off until both are set.
+    sms_number: str = ""  # the township's number the phones text
+    sms_gateway_token: str = ""  # what the SMS gateway sends as its bearer token
+
+    @property
+    def sms_enabled(self) -> bool:
+        return bool(self.sms_number and self.sms_gateway_token)
 
     @property
     def production(self) -> bool:
@@ -87,6 +95,10 @@ class Settings:
             values["log_format"] = env["NUANXIN_LOG_FORMAT"]
         if env.get("NUANXIN_METRICS_TOKEN"):
             values["metrics_token"] = env["NUANXIN_METRICS_TOKEN"]
+        if "NUANXIN_SMS_NUMBER" in env:
+            values["sms_number"] = env["NUANXIN_SMS_NUMBER"].strip()
+        if "NUANXIN_SMS_GATEWAY_TOKEN" in env:
+            values["sms_gateway_token"] = env["NUANXIN_SMS_GATEWAY_TOKEN"].strip()
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.env not in ("development", "production"):
@@ -102,4 +114,10 @@ class Settings:
         problem = secret_problem(settings.secret) if settings.production else None
         if problem:
             raise SettingsError(f"{problem}; make one with `{MAKE_SECRET}`")
+        if settings.sms_number and not re.fullmatch(r"\+?[0-9]{3,20}", settings.sms_number):
+            raise SettingsError("NUANXIN_SMS_NUMBER must be a phone number: digits, an optional leading +")
+        token = settings.sms_gateway_token
+        if settings.production and token and len(token) < MIN_SECRET:
+            raise SettingsError(f"NUANXIN_SMS_GATEWAY_TOKEN must be at least {MIN_SECRET} characters; "
+                                f"make one with `{MAKE_SECRET}`")
         return settings

@@ -14,6 +14,12 @@ const WORDS = {
   app: ["暖心", "Nuanxin"],
   colon: ["：", ": "],
   paren: ["（{x}）", " ({x})"],
+  // urgent reports by SMS (js/sms-offer.js)
+  sms_send: ["用短信发送", "Send by SMS"],
+  sms_waited: ["没有网络，这条紧急上报已等了 {n} 分钟以上，可以用短信发出。", "No data connection for over {n} min: this urgent report can go by SMS."],
+  sms_then: ["短信会打开并写好，点发送即可；下次同步时会显示已送达。", "Your SMS app opens with the message written; tap send. The next sync shows that it arrived."],
+  sms_too_long: ["这条上报太长，一条短信装不下；有网络后会自动发送。", "Too long for one SMS; it is sent when the data connection is back."],
+  sms_arrived: ["已由短信送达", "Arrived by SMS"],
   skip: ["跳到正文", "Skip to content"],
   nav_label: ["主菜单", "Main menu"],
   nav_shifts: ["值班", "Shifts"],

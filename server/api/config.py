@@ -11,6 +11,7 @@ from sqlalchemy import select
 from server.deps import DeviceDep, MakerDep, SettingsDep, provide_device
 from server.models import Site
 from server.services.deployment import Item, Rates, RestRules, load
+from server.services.sms import ForPhone, for_phone
 
 
 class SiteOut(Struct):
@@ -26,6 +27,7 @@ class PhoneConfig(Struct):
     sites: list[SiteOut]  # the township's sites, for transfers
     timezone: str  # days and months are this zone's on the phone too (NUANXIN_TIMEZONE)
     clock_tolerance_ms: int  # §7 K2
+    sms: ForPhone | None = None  # urgent reports by SMS (docs/sms.md); None while that is off
 
 
 class ConfigController(Controller):
@@ -46,4 +48,5 @@ class ConfigController(Controller):
                 sites=[SiteOut(s.id, s.name) for s in sites],
                 timezone=settings.timezone,
                 clock_tolerance_ms=settings.clock_tolerance_ms,
+                sms=await for_phone(session, settings, who),
             )

@@ -114,6 +114,7 @@ async def enrol(
         person_id=found.person_id,
         token_hash=digest(token),
         created_at=now,
+        sms_key=secrets.token_urlsafe(32),  # sent to the phone with GET /api/config (docs/sms.md)
     )
     session.add(device)
     await record(session, "device.enrolled", actor, now, subject=person.id, township=person.township,

@@ -34,6 +34,7 @@ class RequestLine:
     person: str
     at: int
     note: str
+    by_sms: bool = False  # its first copy arrived by SMS (docs/sms.md)
 
 
 @dataclass
@@ -67,7 +68,7 @@ async def supplies_by_site(session: AsyncSession, who: Principal, now: int) -> l
         f = entry.fields
         sites[entry.site_id].requests.append(RequestLine(
             entry.id, f["item"], f["quantity"], f["unit"], bool(f.get("urgent")), f.get("status", "open"),
-            person, f["at"], f.get("note", "")))
+            person, f["at"], f.get("note", ""), "sms" in entry.flags))
     for site in sites.values():
         site.requests.sort(key=lambda r: (r.status != "open", not r.urgent, -r.at))
     return list(sites.values())

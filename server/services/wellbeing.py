@@ -39,6 +39,7 @@ class CheckinView:
     at: int
     fields: dict
     followups: list[dict] = field(default_factory=list)
+    by_sms: bool = False  # its first copy arrived by SMS (docs/sms.md)
 
 
 async def _recent(session: AsyncSession, who: Principal, since: datetime):
@@ -75,7 +76,7 @@ async def details(session: AsyncSession, who: Principal) -> list[CheckinView]:
     require(who, "wellbeing.details")
     rows = await _recent(session, who, datetime.now(UTC) - 4 * WINDOW)
     checkins = {
-        e.id: CheckinView(e.id, person, site, e.fields.get("at", 0), e.fields)
+        e.id: CheckinView(e.id, person, site, e.fields.get("at", 0), e.fields, by_sms="sms" in e.flags)
         for e, site, person in rows
         if e.kind == "checkin"
     }

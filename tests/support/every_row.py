@@ -16,7 +16,7 @@ from sqlalchemy import DateTime, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.demo import seed
-from server.models import Base, Conflict, Device
+from server.models import Base, Conflict, Device, SmsMessage
 from server.policy import Principal
 from server.services import deployment
 from server.services.accounts import create_account
@@ -70,7 +70,7 @@ async def _people_work(session: AsyncSession) -> None:
 
 def fill(url: str, client: httpx.Client) -> list[Phone]:
     """Rows in every table: shifts, supplies, a request, check-ins and a follow-up, an open and a
-    resolved conflict, a revoked phone, accounts, an unused code, the deployment's and a township's settings."""
+    resolved conflict, a revoked phone, an SMS refused, accounts, an unused code, the deployment's and a township's settings."""
     run(in_session(url, seed, migrate=True))
     run(in_session(url, _people_work))
     zhang, zhang2, lina = (new_phone(url, client, p) for p in ("zhangwei", "zhangwei", "lina"))
@@ -104,6 +104,9 @@ def fill(url: str, client: httpx.Client) -> list[Phone]:
         await add_followup(session, CARE, "checkin-1", "已电话联系", "下周再聊", clock, int(now.timestamp() * 1000))
         lost = await session.get(Device, zhang2.device)
         lost.revoked_at = now
+        # A text the SMS gateway passed on that is no report: recorded as refused.
+        session.add(SmsMessage(received_at=now, sender="+8613800000000", text="你好", device_id=None,
+                               change_id=None, status="refused", reason="not a Nuanxin report"))
 
     run(in_session(url, staff_work))
     lina.sync(client, START + 6000)

@@ -5,6 +5,7 @@ import { list, remove, save } from "../outbox.js";
 import { config } from "../config.js";
 import { ITEMS as DEFAULT_ITEMS } from "../constants.js";
 import { byOrder, LOW_DAYS, RATE_DAYS, stockByItem } from "../ledger.js";
+import { smsOffer } from "../sms-offer.js";
 import { now } from "../sync.js";
 import { badge, choices, confirmButton, field, fill, h, noSite, problems, radioValue, saving, section } from "../ui.js";
 
@@ -161,7 +162,8 @@ export function mount(root, ctx) {
         f.urgent ? h("span", { class: "badge urgent" }, t("urgent")) : null,
         h("span", { class: "muted" }, t(/** @type {any} */ (`rq_${f.status || "open"}`))), badge(v)),
       h("p", { class: "muted" }, fmtDateTime(f.at), f.note ? ` · ${f.note}` : ""),
-      problems(v, true));
+      problems(v, true),
+      smsOffer(v));
   }
 
   async function refresh() {

@@ -2,6 +2,7 @@
 /** 关怀: a check-in in a few taps, an urgent injury or exposure report, and one's own history. */
 import { fmtDateTime, fmtNumber, t } from "../i18n.js";
 import { list, save } from "../outbox.js";
+import { smsOffer } from "../sms-offer.js";
 import { now } from "../sync.js";
 import { badge, choices, field, fill, h, noSite, problems, radioValue, saving, section } from "../ui.js";
 
@@ -104,6 +105,7 @@ export function mount(root, ctx) {
         f.talk ? ` · ${t("talk_yes")}` : ""),
       f.note ? h("p", null, f.note) : null,
       problems(v, true),
+      smsOffer(v),
       followups.map((u) => h("div", { class: "followup", "data-test": "followup" },
         h("p", null, h("strong", null, t("followup")), " ", h("span", { class: "muted" }, fmtDateTime(u.fields.at))),
         h("p", null, u.fields.note),
