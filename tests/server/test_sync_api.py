@@ -12,8 +12,8 @@ from tests.support.world import HOUR, START, World, shift
 
 def test_a_shift_arrives_once_even_when_the_request_is_repeated(world: World) -> None:
     phone = world.phone()
-    phone.replica.put("e1", "shift", shift(phone.site, end=START + 8 * HOUR), START)
-    request = phone.replica.request(START)
+    phone.replica.put("e1", "shift", shift(phone.site, end=START + 8 * HOUR), START + 8 * HOUR)
+    request = phone.replica.request(START + 8 * HOUR)
 
     first = phone.transport(request)
     again = phone.transport(request)
