@@ -1,0 +1,80 @@
+"""The JSON examples of the protocol docs decode as the server's own messages, so the spec and
+the code cannot drift apart (docs/sync-protocol.md §4, docs/sync-examples.md).
+
+A request decodes strictly, each change on its own; an answer, a set of results and a conflict
+record decode and encode back to exactly the example, so an example cannot show a field the
+server leaves out (defaults are left out, to save bytes on 2G) or one it does not know.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from sync.protocol import Candidate, Problem, Result, SyncResponse, change_decoder, request_decoder
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+BLOCKS = [
+    pytest.param(text, id=f"{path.name}#{n}")
+    for path in (DOCS / "sync-protocol.md", DOCS / "sync-examples.md")
+    for n, text in enumerate(re.findall(r"```json\n(.*?)```", path.read_text("utf-8"), flags=re.S))
+]
+
+
+def _round_trip(value: object, type_: object) -> None:
+    decoded = msgspec.convert(value, type_)
+    assert msgspec.to_builtins(decoded) == value, "the example shows other fields than the server sends"
+
+
+def test_the_docs_have_examples_of_every_message() -> None:
+    kinds = {_kind(json.loads(p.values[0])) for p in BLOCKS}
+    assert kinds == {"request", "answer", "results", "conflict", "problem"}
+
+
+def _kind(example: dict) -> str:
+    if "protocol" in example:
+        return "request"
+    if "server_time" in example:
+        return "answer"
+    if "results" in example:
+        return "results"
+    if "candidates" in example:
+        return "conflict"
+    assert "error" in example, f"an example of no known message: {example}"
+    return "problem"
+
+
+@pytest.mark.parametrize("text", BLOCKS)
+def test_every_json_example_decodes_as_the_message_it_shows(text: str) -> None:
+    example = json.loads(text)
+    kind = _kind(example)
+    if kind == "request":
+        request = request_decoder.decode(text.encode())
+        for raw in request.changes:
+            change_decoder.decode(raw)
+    elif kind == "answer":
+        _round_trip(example, SyncResponse)
+    elif kind == "results":
+        _round_trip(example["results"], list[Result])
+    elif kind == "conflict":
+        assert set(example) == {"field", "candidates"}
+        _round_trip(example["candidates"], list[Candidate])
+    else:
+        _round_trip(example, Problem)
+
+
+def test_the_docs_cite_only_files_in_the_repository() -> None:
+    """A path the docs cite (`sync/merge.py`, `../x/y.md`) names a file of this repository."""
+    root = DOCS.parent
+    for doc in [*DOCS.glob("*.md"), root / "README.md"]:
+        for cited in re.findall(r"`([.\w-]*/[\w./-]+\.\w+)`", doc.read_text("utf-8")):
+            if cited.startswith(("/", "./data/")):  # a URL path; a file `make run` makes
+                continue
+            path = (doc.parent / cited).resolve()
+            assert path.is_relative_to(root) and path.exists() or (root / cited).exists(), (
+                f"{doc.name} cites {cited}, which is not a file of this repository"
+            )
