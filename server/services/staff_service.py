@@ -117,11 +117,11 @@ async def fix_shift_times(
         raise StaffEditError([FieldError(name, "in_future", "this time is later than now") for name in future])
     changed = {name: value for name, value in (("start", start), ("end", end)) if entry.fields.get(name) != value}
     phone_values = {name: entry.fields.get(name) for name in changed if name not in (entry.device_times or {})}
+    if changed:
+        await staff_edit(session, entry, changed, who, clock, now)  # checked before anything changes
     entry.device_times = {**(entry.device_times or {}), **phone_values}
     entry.flags = [f for f in entry.flags if f != TIME_SUSPECT]
-    if changed:
-        await staff_edit(session, entry, changed, who, clock, now)
-    else:  # confirmed as they are: only the flag goes, and phones pull that
+    if not changed:  # confirmed as they are: only the flag goes, and phones pull that
         await assign_seq(session, [entry])
     return entry
 

@@ -412,17 +412,15 @@ class Example:
         times = (draw(st.sampled_from(EDITABLE["shift"]["start"])), draw(st.sampled_from(EDITABLE["shift"]["end"])))
         clock = world.client.app.state.clock
 
-        async def work(session: AsyncSession) -> Entry | None:
-            try:
-                if action == "times":
-                    return await fix_shift_times(session, STAFF, entry_id, *times, clock, now())
-                return await approve_shift(session, STAFF, entry_id, action, "", clock, now())
-            except StaffEditError:  # e.g. a shift still on duty cannot be approved
-                return None
+        async def work(session: AsyncSession) -> Entry:
+            if action == "times":
+                return await fix_shift_times(session, STAFF, entry_id, *times, clock, now())
+            return await approve_shift(session, STAFF, entry_id, action, "", clock, now())
 
         before = world.scalars(select(Entry.stamps).where(Entry.id == entry_id))[0]
-        entry = world.session(work)
-        if entry is None:
+        try:
+            entry = world.session(work)
+        except StaffEditError:  # refused, and rolled back: e.g. a shift still on duty is not approved
             return
         changed = {name: stamp for name, stamp in entry.stamps.items() if before.get(name) != stamp}
         if changed:
