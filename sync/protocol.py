@@ -46,7 +46,7 @@ class Change(Struct, forbid_unknown_fields=True, omit_defaults=True):
 
 
 class SyncRequest(Struct, forbid_unknown_fields=True):
-    protocol: int
+    protocol: Literal[1]  # PROTOCOL; another version is answered 426 before this decoding (§8)
     device_time: Annotated[int, Meta(ge=0, le=MAX_MILLIS)]
     app: Annotated[str, Meta(max_length=40)] = ""
     # Opaque to the phone: "0", or the last seq it pulled and the scope it was pulled in (§4).
