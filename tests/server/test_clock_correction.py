@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from server.deps import now_ms
 from server.models import Device, Entry
-from sync.clock import parse
+from server.services.clock_correction import Correction
+from sync.clock import Stamp, parse
 from tests.support.world import HOUR, World, shift
 
 Y2K = 946_684_800_000  # the phone's clock: 2000-01-01 00:00 UTC
@@ -203,3 +206,24 @@ def test_a_bad_time_fix_is_refused_naming_the_field(world: World, start, end, st
 
     assert answer.status_code == status
     assert answer.json()["field"] == field
+
+
+# -- the rule itself, pure (K3, K3a) --------------------------------------------------------------
+
+walls = st.integers(0, 9_000_000_000_000)
+
+
+@given(now=walls, device_time=walls, value=walls)
+def test_a_value_is_moved_only_when_the_wrong_clock_alone_can_have_made_it(now: int, device_time: int, value: int) -> None:
+    correction = Correction(offset=now - device_time, now=now, tolerance=120_000)
+    stamp = str(Stamp(value, 0, "phone"))
+
+    stored = parse(correction.stamp(stamp)).wall
+
+    tolerance = 120_000
+    assert stored <= now + tolerance, "K3a: no stamp is stored in the future"
+    behind, ahead = device_time < now - tolerance, device_time > now + tolerance
+    if value <= now + tolerance and (not (behind or ahead) or (behind and value > device_time) or ahead):
+        assert stored == value, "a value the wrong clock cannot have made was moved"
+    if behind and value <= device_time:
+        assert stored == value + correction.offset, "a value the slow clock made was not corrected"

@@ -82,10 +82,20 @@ def send_in_thread(transport: HttpTransport, body: dict) -> tuple[threading.Thre
     return thread, outcome
 
 
-def kill_when_stopped(server: ServerProcess) -> None:
-    """Wait for the server to stop itself at its pause point, then kill it there."""
-    _, status = os.waitpid(server.process.pid, os.WUNTRACED)
-    assert os.WIFSTOPPED(status), f"the server ended instead of stopping: {server.log()[-2000:]}"
+def kill_when_stopped(server: ServerProcess, sender: threading.Thread) -> None:
+    """Wait for the server to stop itself at its pause point, then kill it there. A server that
+    answers instead (it has no pause point) fails the test rather than hanging it."""
+    seen: list[int] = []
+    stopped = threading.Event()
+
+    def watch() -> None:
+        seen.append(os.waitpid(server.process.pid, os.WUNTRACED)[1])
+        stopped.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    while not stopped.wait(0.1):
+        assert sender.is_alive(), "the server answered the batch instead of stopping at its pause point"
+    assert os.WIFSTOPPED(seen[0]), f"the server ended instead of stopping: {server.log()[-2000:]}"
     server.kill()
 
 
@@ -101,7 +111,7 @@ def crash_and_recover(server: ServerProcess, writer: Phone, reader: Phone, stop_
     ids = writer.batch(stop_at)
     sender = writer.transport(server)
     thread, outcome = send_in_thread(sender, writer.replica.request(now()))
-    kill_when_stopped(server)
+    kill_when_stopped(server, thread)
     thread.join(60)
     assert not thread.is_alive(), "the request never ended after the server was killed"
     assert "error" in outcome, "the phone heard an answer from a server killed before answering"
