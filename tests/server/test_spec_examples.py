@@ -78,3 +78,12 @@ def test_the_docs_cite_only_files_in_the_repository() -> None:
             assert path.is_relative_to(root) and path.exists() or (root / cited).exists(), (
                 f"{doc.name} cites {cited}, which is not a file of this repository"
             )
+
+
+def test_every_step_the_code_cites_is_a_step_of_the_spec() -> None:
+    root = DOCS.parent
+    defined = set(re.findall(r"^- ([SMKPC]\d+a?) ", (DOCS / "sync-protocol.md").read_text("utf-8"), flags=re.M))
+    sources = [*root.glob("server/**/*.py"), *root.glob("sync/*.py"), *root.glob("pwa/js/**/*.js")]
+    for source in sources:
+        for step in re.findall(r"\b([SMKPC]\d{1,2}a?)\b", source.read_text("utf-8")):
+            assert step in defined, f"{source.relative_to(root)} cites step {step}, which the spec does not define"
