@@ -39,7 +39,8 @@ class Device(Base):
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
     last_sync_at: Mapped[datetime | None]
     app_version: Mapped[str | None] = mapped_column(String(40))
-    # The site the phone's last pull was scoped to; when the person moves, pulls start over.
+    # No longer read or written: the scope of a pull travels in its cursor (sync_service.scope_of,
+    # docs/decisions.md). Kept until a migration drops it.
     scope_site: Mapped[str | None] = mapped_column(String(64))
     # Keys the code of this phone's SMS reports (docs/sms.md). Kept as is: the server must
     # compute the code, so it cannot be a hash like the token.
@@ -106,7 +107,7 @@ class Conflict(Base):
 
 
 class ChangeLog(Base):
-    """Every change ever received, with its first result: idempotency and audit (§5 S2)."""
+    """Every change ever received, with its first result: idempotency and audit (§5 S3)."""
 
     __tablename__ = "changes"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

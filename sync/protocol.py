@@ -1,6 +1,6 @@
 """Wire messages of POST /api/sync (docs/sync-protocol.md §4). JSON, decoded with msgspec.
 
-The request envelope is strict; each change inside it is decoded on its own (§5 S3), so one bad
+The request envelope is strict; each change inside it is decoded on its own (§5 S2), so one bad
 change is rejected with its path while the rest of the batch applies.
 """
 
@@ -17,6 +17,10 @@ PROTOCOL = 1
 MAX_CHANGES = 500
 MAX_PAGE = 200
 MAX_BODY = 1024 * 1024
+MAX_MILLIS = 9_999_999_999_999  # 13 digits, as in a stamp: the year 2286
+# 18 digits stay below 2^63 (a BIGINT); the scope is 8 hex digits (sync_service.scope_of). A
+# cursor without a scope (apps before 0.3) is answered with a reset.
+CURSOR_PATTERN = r"^\d{1,18}(\.[0-9a-f]{8})?$"
 
 Uuid = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]  # client-made; UUIDs in practice
 StampStr = Annotated[str, Meta(pattern=r"^\d{13}-[0-9a-f]{4}-[a-z0-9]{1,32}$")]
@@ -42,10 +46,11 @@ class Change(Struct, forbid_unknown_fields=True, omit_defaults=True):
 
 
 class SyncRequest(Struct, forbid_unknown_fields=True):
-    protocol: int
-    device_time: Annotated[int, Meta(ge=0)]
+    protocol: Literal[1]  # PROTOCOL; another version is answered 426 before this decoding (§8)
+    device_time: Annotated[int, Meta(ge=0, le=MAX_MILLIS)]
     app: Annotated[str, Meta(max_length=40)] = ""
-    cursor: Annotated[str, Meta(pattern=r"^\d{1,19}$")] = "0"
+    # Opaque to the phone: "0", or the last seq it pulled and the scope it was pulled in (§4).
+    cursor: Annotated[str, Meta(pattern=CURSOR_PATTERN)] = "0"
     limit: Annotated[int, Meta(ge=1, le=MAX_PAGE)] = MAX_PAGE
     changes: Annotated[list[msgspec.Raw], Meta(max_length=MAX_CHANGES)] = []
 
@@ -104,6 +109,13 @@ class Problem(Struct, omit_defaults=True):
     field: str | None = None
 
 
+class Version(Struct):
+    """Only the protocol version of a request, read before anything else (§10: 426 first)."""
+
+    protocol: Any = None
+
+
+version_decoder = msgspec.json.Decoder(Version)
 request_decoder = msgspec.json.Decoder(SyncRequest)
 change_decoder = msgspec.json.Decoder(Change)
 

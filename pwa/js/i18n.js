@@ -101,6 +101,8 @@ const WORDS = {
   open_end: ["（值班中）", "(on duty)"],
   ap_approved: ["审核通过", "Approved"],
   ap_returned: ["退回修改", "Returned"],
+  ap_review_again: ["时间有改动，待重新审核", "Times changed; waiting for review again"],
+  ap_edit_warning: ["这个班次已审核通过。改开始或结束时间后，需要镇街重新审核，审核前不计入补助。", "This shift is approved. If you change its start or end, the township must review it again; until then it is not paid."],
   clock_fixed: ["手机时间不准，已按服务器时间校正", "The phone clock was off; times were corrected"],
   rest_title: ["休息", "Rest"],
   rest_ok: ["作息正常", "Your rest looks fine"],
@@ -197,6 +199,7 @@ const WORDS = {
   f_site: ["站点", "Site"],
   // server error codes
   e_end_before_start: ["结束时间早于开始时间", "The shift ends before it starts"],
+  e_in_future: ["时间晚于现在，请检查时间和手机时钟", "This time is later than now; check it and the phone's clock"],
   e_required: ["此项必填", "This is required"],
   e_no_answer: ["还没有回答任何问题", "No question is answered"],
   e_invalid: ["填写的内容不符合要求", "This value is not valid"],

@@ -78,5 +78,5 @@ class SmsController(Controller):
             await read_body(request, MAX_WEBHOOK), request.headers.get("content-type", "").lower()
         )
         # Refused messages are answered 200 too: they are recorded, and a retry cannot help.
-        outcome = await sms_service.receive(maker, settings, sender, text, now_ms())
+        outcome = await sms_service.receive(maker, settings, request.app.state.clock, sender, text, now_ms())
         return SmsAnswer(outcome.status, outcome.reason, outcome.change, outcome.errors)

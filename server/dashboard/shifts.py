@@ -17,7 +17,7 @@ from server.deps import MakerDep, SettingsDep, now_ms
 from server.errors import ApiError
 from server.ratelimit import client_key
 from server.services import audit, reports, subsidy
-from server.services.staff_service import approve_shift
+from server.services.staff_service import approve_shift, fix_shift_times
 
 MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 # Calendar arithmetic needs a year and the one after it; no subsidy was paid outside these.
@@ -27,6 +27,21 @@ FIRST_YEAR, LAST_YEAR = 1970, 2999
 class Approval(Struct):
     decision: str
     note: str = ""
+
+
+class ShiftTimes(Struct):
+    """The form's local times ("2025-11-24T08:00", the deployment's zone); end may be blank."""
+
+    start: str
+    end: str = ""
+
+
+def _millis(value: str, field: str, timezone: str) -> int:
+    try:
+        moment = datetime.strptime(value.strip(), "%Y-%m-%dT%H:%M")
+    except ValueError:
+        raise ApiError(400, "a time looks like 2025-11-24T08:00", field) from None
+    return int(moment.replace(tzinfo=ZoneInfo(timezone)).timestamp() * 1000)
 
 
 class ShiftPages(TownshipPages):
@@ -47,6 +62,24 @@ class ShiftPages(TownshipPages):
         with refused_as_409():
             async with maker.begin() as session:
                 await approve_shift(session, who, entry_id, data.decision, data.note, request.app.state.clock, now_ms())
+        return Redirect("/township/", status_code=303)
+
+    @post("/shifts/{entry_id:str}/times", status_code=303, opt={"action": "shifts.approve"})
+    async def fix_times(
+        self,
+        request: Request,
+        entry_id: FromPath[str],
+        data: URLEncodedBody[ShiftTimes],
+        maker: MakerDep,
+        settings: SettingsDep,
+    ) -> Redirect:
+        """§7 K3: staff put a shift's times right (the phone's own stay on record)."""
+        who = await staff(request)
+        start = _millis(data.start, "start", settings.timezone)
+        end = _millis(data.end, "end", settings.timezone) if data.end.strip() else None
+        with refused_as_409():
+            async with maker.begin() as session:
+                await fix_shift_times(session, who, entry_id, start, end, request.app.state.clock, now_ms())
         return Redirect("/township/", status_code=303)
 
     @get("/export/shifts.csv", opt={"action": "shifts.read"})

@@ -23,6 +23,7 @@ class ShiftRow:
     approval: str
     flags: list[str]
     conflicts: list[str]
+    device_times: dict[str, int] = field(default_factory=dict)  # the phone's own, when corrected
 
 
 @dataclass
@@ -71,6 +72,7 @@ async def shifts_by_site(session: AsyncSession, who: Principal, limit: int | Non
                 approval=f.get("approval", "pending"),
                 flags=list(entry.flags),
                 conflicts=open_fields.get(entry.id, []),
+                device_times=dict(entry.device_times or {}),
             )
         )
     for site in sites.values():

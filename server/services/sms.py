@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.models import Device, Person, SmsMessage
 from server.policy import Principal
 from server.services.clock_correction import Correction
+from server.services.server_clock import ServerClock
 from server.services.sync_service import Push
 from server.settings import Settings
 from sync import sms
@@ -76,7 +77,9 @@ def _parse(text: str) -> sms.Parsed:
         raise Refused(f"not a report: {err.reason}") from None
 
 
-async def _apply(session: AsyncSession, settings: Settings, message: sms.Parsed, now_ms: int) -> Outcome:
+async def _apply(
+    session: AsyncSession, settings: Settings, clock: ServerClock, message: sms.Parsed, now_ms: int
+) -> Outcome:
     device, who = await _device(session, message.device)
     try:
         sms.verify(message, device.sms_key or "")
@@ -86,7 +89,8 @@ async def _apply(session: AsyncSession, settings: Settings, message: sms.Parsed,
         raise Refused(f"the report is stamped more than {sms.WINDOW_MS // 86_400_000} days from the server's clock")
     # The stamp comes from the phone's corrected clock (§2 C4) and the message has no device
     # time to measure it by: no offset, but a stamp ahead of the server is still pulled back (K3a).
-    push = Push(session, who, Correction(offset=0, now=now_ms, tolerance=settings.clock_tolerance_ms))
+    correction = Correction(offset=0, now=now_ms, tolerance=settings.clock_tolerance_ms)
+    push = Push(session, who, correction, clock, device)
     result = await push.apply(0, msgspec.Raw(msgspec.json.encode(message.change)))
     change_id = message.change["id"]
     if result.status in ("applied", "conflict"):
@@ -103,7 +107,8 @@ async def _apply(session: AsyncSession, settings: Settings, message: sms.Parsed,
 
 
 async def receive(
-    maker: async_sessionmaker[AsyncSession], settings: Settings, sender: str, text: str, now_ms: int
+    maker: async_sessionmaker[AsyncSession], settings: Settings, clock: ServerClock, sender: str, text: str,
+    now_ms: int,
 ) -> Outcome:
     """Apply a message if it is a genuine report, and record it either way, in one transaction."""
     async with maker.begin() as session:
@@ -111,7 +116,7 @@ async def receive(
         try:
             message = _parse(text)
             device = message.device
-            outcome = await _apply(session, settings, message, now_ms)
+            outcome = await _apply(session, settings, clock, message, now_ms)
         except Refused as err:
             outcome = Outcome("refused", str(err))
         session.add(SmsMessage(

@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import ChangeLog, Conflict, Device, Entry, Person, Site
 from server.policy import Principal, conflict_kinds, visible_sites
+from server.services.clock_correction import TIME_SUSPECT
 from server.services.server_clock import ServerClock
-from server.services.sync_service import assign_seq
+from server.services.sync_service import REVIEW_AGAIN, assign_seq
 from sync.entries import KINDS, FieldError, check_entry, check_fields
 from sync.merge import DELETED, Edit, State, merge
 
@@ -115,20 +116,47 @@ async def resolve_conflict(
 APPROVALS = {"approved", "returned"}
 
 
-async def approve_shift(
-    session: AsyncSession, who: Principal, entry_id: str, decision: str, note: str, clock: ServerClock, now: int
-) -> Entry:
-    if decision not in APPROVALS:
-        raise StaffEditError([FieldError("decision", "invalid", "approve or return the shift")])
+async def _shift(session: AsyncSession, who: Principal, entry_id: str) -> Entry:
     entry = await session.scalar(
         select(Entry).join(Site, Site.id == Entry.site_id)
         .where(Entry.id == entry_id, Entry.kind == "shift", visible_sites(who)).with_for_update(of=Entry)
     )
     if entry is None:
         raise StaffEditError([FieldError("entry", "gone", "no such shift in your township")])
+    return entry
+
+
+async def approve_shift(
+    session: AsyncSession, who: Principal, entry_id: str, decision: str, note: str, clock: ServerClock, now: int
+) -> Entry:
+    if decision not in APPROVALS:
+        raise StaffEditError([FieldError("decision", "invalid", "approve or return the shift")])
+    entry = await _shift(session, who, entry_id)
     if decision == "approved" and entry.fields.get("end") is None:
         raise StaffEditError([FieldError("end", "required", "a shift still on duty cannot be approved yet")])
     await staff_edit(session, entry, {"approval": decision, "approval_note": note.strip()}, who, clock, now)
+    if decision == "approved":
+        entry.flags = [f for f in entry.flags if f != REVIEW_AGAIN]
+    return entry
+
+
+async def fix_shift_times(
+    session: AsyncSession, who: Principal, entry_id: str, start: int, end: int | None, clock: ServerClock, now: int
+) -> Entry:
+    """§7 K3: staff put a shift's times right. A staff edit (fresh server stamp), so every phone
+    pulls it; the phone's own times stay in `device_times`, and the time flag is cleared."""
+    entry = await _shift(session, who, entry_id)
+    future = [name for name, value in (("start", start), ("end", end)) if value is not None and value > now]
+    if future:
+        raise StaffEditError([FieldError(name, "in_future", "this time is later than now") for name in future])
+    changed = {name: value for name, value in (("start", start), ("end", end)) if entry.fields.get(name) != value}
+    phone_values = {name: entry.fields.get(name) for name in changed if name not in (entry.device_times or {})}
+    if changed:
+        await staff_edit(session, entry, changed, who, clock, now)  # checked before anything changes
+    entry.device_times = {**(entry.device_times or {}), **phone_values}
+    entry.flags = [f for f in entry.flags if f != TIME_SUSPECT]
+    if not changed:  # confirmed as they are: only the flag goes, and phones pull that
+        await assign_seq(session, [entry])
     return entry
 
 

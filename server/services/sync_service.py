@@ -6,6 +6,8 @@ the steps of the spec.
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.models import ChangeLog, Conflict, Device, Entry, Site, SyncCounter
 from server.policy import NOT_YOURS, Principal, device_write_errors, visible_to_device
-from server.services.clock_correction import CLOCK_CORRECTED, Correction
+from server.services import test_hooks
+from server.services.clock_correction import CLOCK_CORRECTED, TIME_SUSPECT, Correction, suspect_times
+from server.services.server_clock import ServerClock
 from sync import ledger
 from sync.entries import KINDS, FieldError, check_entry, check_fields, upgrade
 from sync.merge import Edit, State, merge
@@ -34,6 +38,7 @@ from sync.protocol import Entry as WireEntry
 
 RETRIES = 3
 CHANGE_ID_TAKEN = FieldError("id", "taken", "this change id cannot be used; make the change again")
+REVIEW_AGAIN = "review_again"  # an approved shift's times changed on the phone (§6 M8)
 _peek = msgspec.json.Decoder(dict)
 
 
@@ -44,7 +49,7 @@ def _rejected(change_id: str, *errors: FieldError) -> Result:
 def _peek_id(raw: msgspec.Raw) -> str:
     try:
         value = _peek.decode(raw).get("id")
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return ""
     return value if isinstance(value, str) else ""
 
@@ -52,17 +57,21 @@ def _peek_id(raw: msgspec.Raw) -> str:
 class Push:
     """One batch of changes from one device, applied inside one transaction (S1-S8)."""
 
-    def __init__(self, session: AsyncSession, who: Principal, correction: Correction) -> None:
+    def __init__(
+        self, session: AsyncSession, who: Principal, correction: Correction, clock: ServerClock, device: Device
+    ) -> None:
         self.session = session
         self.who = who
         self.correction = correction
+        self.clock = clock
         self.now = datetime.fromtimestamp(correction.now / 1000, UTC)
+        self.enrolled = _millis(device.created_at)
         self.touched: dict[str, Entry] = {}
 
     async def apply(self, index: int, raw: msgspec.Raw) -> Result:
         try:  # S2
             change = change_decoder.decode(raw)
-        except (msgspec.ValidationError, msgspec.DecodeError) as err:
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as err:
             path, reason = error_path(err) if isinstance(err, msgspec.ValidationError) else ("$", str(err))
             return _rejected(_peek_id(raw), FieldError(f"$.changes[{index}]{path[1:]}", "invalid", reason))
         seen = await self._claim(change, raw)  # S3
@@ -133,6 +142,10 @@ class Push:
 
         stamp = self.correction.stamp(change.stamp)  # S5
         fields, device_times = self.correction.times(kind, fields)
+        errors = self.correction.future_errors(kind, fields)
+        if errors:
+            return _rejected(change.id, *errors)
+        suspect = suspect_times(kind, fields, stamp, self.enrolled)
         current = None if row is None else State(fields=row.fields, stamps=row.stamps, deleted=row.deleted)
         outcome = merge(current, Edit(op=change.op, stamp=stamp, fields=fields, base=base))  # S6
         if not outcome.state.deleted:
@@ -143,9 +156,35 @@ class Push:
         if kind.name == "supply" and row is None and fields.get("movement") == "stocktake":
             conflicts.update(await self._stocktake_conflict(change.entry, fields, stamp))
 
-        self._store(change, row, outcome.state, stamp, device_times)  # S7
+        flags = set() if row is None else set(row.flags)
+        if device_times or stamp != change.stamp:
+            flags.add(CLOCK_CORRECTED)
+        if suspect:
+            flags.add(TIME_SUSPECT)
+        if _times_changed_after_approval(row, outcome.state):
+            self._send_back_to_review(change, outcome.state)
+            flags.add(REVIEW_AGAIN)
+        self._store(change, row, outcome.state, sorted(flags), device_times)  # S7
         await self._record_conflicts(change.entry, conflicts)
         return Result(id=change.id, status="conflict" if conflicts else "applied", stamp=stamp)
+
+    def _send_back_to_review(self, change: Change, state: State) -> None:
+        """M8: the server, not the phone, sets the approval back to pending, with its own stamp
+        (a server change like a staff edit), and logs it after the change that caused it."""
+        stamp = self.clock.stamp(self.correction.now, list(state.stamps.values()))
+        review = {"approval": "pending"}
+        for name, value in review.items():
+            state.fields[name], state.stamps[name] = value, stamp
+        self.session.add(
+            ChangeLog(
+                id=str(uuid.uuid4()),
+                device_id=self.clock.node,
+                entry_id=change.entry,
+                body=msgspec.json.encode({"by": "server", "after": change.id, "stamp": stamp, "fields": review}).decode(),
+                result={"status": "applied", "stamp": stamp},
+                received_at=self.now,
+            )
+        )
 
     async def _stocktake_conflict(self, entry_id: str, fields: dict[str, Any], stamp: str) -> dict:
         """M6: two stocktakes of one item at one site, neither knowing the other."""
@@ -177,11 +216,8 @@ class Push:
         }
 
     def _store(
-        self, change: Change, row: Entry | None, state: State, stamp: str, device_times: dict[str, Any]
+        self, change: Change, row: Entry | None, state: State, flags: list[str], device_times: dict[str, Any]
     ) -> None:
-        flags = [] if row is None else list(row.flags)
-        if device_times or stamp != change.stamp:
-            flags = sorted({*flags, CLOCK_CORRECTED})
         if row is None:
             row = Entry(
                 id=change.entry,
@@ -244,10 +280,24 @@ async def assign_seq(session: AsyncSession, rows: list[Entry]) -> None:
     await session.flush()
 
 
+def _millis(moment: datetime) -> int:
+    if moment.tzinfo is None:  # SQLite gives naive datetimes back; they were stored in UTC
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _times_changed_after_approval(row: Entry | None, state: State) -> bool:
+    """M8: a device edit moved an approved shift's start or end."""
+    if row is None or row.kind != "shift" or row.fields.get("approval") != "approved" or state.deleted:
+        return False
+    return any(state.fields.get(name) != row.fields.get(name) for name in ("start", "end"))
+
+
 async def push(
-    session: AsyncSession, who: Principal, request: SyncRequest, correction: Correction
+    session: AsyncSession, who: Principal, request: SyncRequest, correction: Correction, clock: ServerClock
 ) -> list[Result]:
-    batch = Push(session, who, correction)
+    device = await session.get(Device, who.device_id)
+    batch = Push(session, who, correction, clock, device)
     results = [await batch.apply(i, raw) for i, raw in enumerate(request.changes)]
     await batch.finish()
     await session.execute(
@@ -273,7 +323,23 @@ async def pull(session: AsyncSession, who: Principal, cursor: int, limit: int) -
     rows = rows[:limit]
     open_fields = await open_conflicts(session, [r.id for r in rows])
     entries = [to_wire(r, open_fields.get(r.id, [])) for r in rows]
-    return entries, str(rows[-1].seq if more else high), more
+    return entries, f"{rows[-1].seq if more else high}.{scope_of(who)}", more
+
+
+def scope_of(who: Principal) -> str:
+    """What a phone's pulls are scoped to (its person's site), as 8 hex digits in its cursor.
+    The phone holds it, so a reset follows from what the phone has, even when the answer that
+    said `reset` was lost (§4)."""
+    return hashlib.sha256(f"site:{who.site_id or ''}".encode()).hexdigest()[:8]
+
+
+def pull_from(cursor: str, who: Principal) -> int | None:
+    """The seq to pull after, or None when the phone must reset: its cursor is of another
+    scope (the person moved site) or of an app that did not write the scope."""
+    if cursor == "0":
+        return 0
+    seq, _, scope = cursor.partition(".")
+    return int(seq) if scope == scope_of(who) else None
 
 
 async def open_conflicts(session: AsyncSession, entry_ids: list[str]) -> dict[str, list[str]]:
@@ -308,24 +374,29 @@ def to_wire(row: Entry, conflicts: list[str]) -> WireEntry:
 
 
 async def run(
-    maker: async_sessionmaker[AsyncSession], who: Principal, request: SyncRequest, correction: Correction
+    maker: async_sessionmaker[AsyncSession],
+    who: Principal,
+    request: SyncRequest,
+    correction: Correction,
+    clock: ServerClock,
 ) -> SyncResponse:
     """Push in one transaction (retried whole on a deadlock), then pull in a second one."""
     for attempt in range(RETRIES):
         try:
             async with maker.begin() as session:
-                results = await push(session, who, request, correction)
+                results = await push(session, who, request, correction, clock)
+                test_hooks.pause_at("before_commit", bool(request.changes))
             break
         except DBAPIError as err:
             if attempt == RETRIES - 1 or not _retryable(err):
                 raise
+    test_hooks.pause_at("after_commit", bool(request.changes))
+    # A cursor of another scope (the person moved site) starts the pull over, and says so, so
+    # the phone drops what it may no longer see (it keeps its outbox).
+    after = pull_from(request.cursor, who)
     async with maker.begin() as session:
-        device = await session.get(Device, who.device_id, with_for_update=True)
-        # The person moved site since this phone's last pull: start over, and say so, so the
-        # phone drops what it may no longer see (it keeps its outbox).
-        reset = device.scope_site != who.site_id and request.cursor != "0"
-        device.scope_site = who.site_id
-        entries, cursor, more = await pull(session, who, 0 if reset else int(request.cursor), request.limit)
+        entries, cursor, more = await pull(session, who, after or 0, request.limit)
+    reset = after is None
     return SyncResponse(
         results=results,
         entries=entries,

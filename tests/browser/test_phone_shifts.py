@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.browser.phone_support import (
     approve_shift,
@@ -239,3 +239,32 @@ def test_the_subsidy_estimate_counts_approved_hours_of_this_month(
         now_ms(),
     )
     assert estimate == [{"hours": 10, "amount": 160}, {"day": 15, "night": 20, "on_call": 10}]
+
+
+def test_an_approved_shift_whose_times_change_on_the_phone_goes_back_to_review(
+    new_phone: Callable[..., Page], server: ServerProcess
+) -> None:
+    """docs/sync-protocol.md §6 M8: the phone warns before, and shows the server's verdict after."""
+    person = new_worker(server)
+    page = ready_phone(new_phone, server, person)
+    now = now_ms()
+    entry = save(page, "shift", {"site": site_of(page), "post": "东门卡口", "start": now - 9 * HOUR,
+                                 "end": now - HOUR, "kind": "day"})
+    page.evaluate("window.nuanxin.syncNow()")
+    wait_synced(page)
+    approve_shift(server, entry)
+    page.evaluate("window.nuanxin.syncNow()")
+    item = f"[data-test=shift-item][data-entry-id='{entry}']"
+    expect(page.locator(f"{item} [data-test=shift-approval]")).to_have_text("审核通过")
+
+    page.click(f"{item} [data-test=shift-edit]")
+    expect(page.locator("[data-test=approved-warning]")).to_contain_text("需要镇街重新审核")
+    end = page.input_value("[data-test=shift-form-end]")  # local time, as the phone shows it
+    earlier = datetime.strptime(end, "%Y-%m-%dT%H:%M") - timedelta(hours=1)
+    page.fill("[data-test=shift-form-end]", earlier.strftime("%Y-%m-%dT%H:%M"))
+    page.click("[data-test=shift-form-save]")
+    page.evaluate("window.nuanxin.syncNow()")
+
+    expect(page.locator(f"{item} [data-test=shift-approval]")).to_have_text("时间有改动，待重新审核")
+    held = server_entries(server, person)[entry]
+    assert held.fields["approval"] == "pending" and "review_again" in held.flags

@@ -99,7 +99,9 @@ def test_a_phone_whose_clock_jumped_back_to_2000(
     expect(row.locator(".flag")).to_have_text("时间已校正")
     start_cell = row.locator("td").nth(3).text_content() or ""
     assert start_cell[:10] in iso_today, start_cell
-    expect(row).not_to_contain_text("2000-")
+    expect(row.locator("td").nth(3)).not_to_contain_text("2000-")
+    expect(row.locator("td").nth(4)).not_to_contain_text("2000-")
+    expect(row.locator(".device-times")).to_contain_text("2000-01-01")  # the phone's own, kept in view (K3)
 
     # The phone shows it on the right day, with a word that its clock was off.
     expect(shift).not_to_contain_text("1月1日")

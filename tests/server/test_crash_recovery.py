@@ -1,20 +1,19 @@
 """A batch is all or nothing when the server dies in the middle of it (docs/sync-protocol.md §5).
 
 A real server process takes a batch of 500 shift changes from a phone and is killed with SIGKILL
-after a varying delay: before the request arrives, while the transaction runs, around the
-commit, after it. Restarted on the same database, the server must hold all 500 entries or none
-(a fresh phone of the same person pulls 0 or 500 of them), and the phone's retry of the same
-batch must complete with every entry present exactly once: each result `applied`, or
-`duplicate` of an applied change when the batch had committed before the kill.
-
-The delays adapt to the machine: the first is half of a measured batch round trip, and each
-next one bisects between the longest delay whose batch was lost and the shortest whose batch
-committed, so the kills close in on the commit from both sides (mid-transaction, just before
-and just after it) on a fast machine and a slow one alike. Nothing asserts on timing.
+at two points it cannot miss: with the batch written but not committed, and with it committed
+but not answered. The server stops itself there (SIGSTOP, a test-only pause enabled by
+`NUANXIN_TEST_STOP_AT` in its environment, server/services/test_hooks.py); the test sees it stop
+and kills it. Restarted on the same database, the server must hold none of the 500 entries in
+the first case and all of them in the second (a fresh phone of the same person pulls 0 or 500),
+and the phone's retry of the same batch must complete with every entry present exactly once:
+each result `applied` in the first case, `duplicate` of an applied change in the second. Both
+outcomes are asserted, on SQLite and PostgreSQL; nothing depends on timing.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -25,7 +24,6 @@ import pytest
 
 from sync.client import HttpTransport, enrol
 from sync.client import sync as sync_to_the_end
-from sync.protocol import SyncResponse
 from sync.replica import Replica
 from tests.support.databases import postgres_database, sqlite_url
 from tests.support.server_process import ServerProcess
@@ -84,87 +82,81 @@ def send_in_thread(transport: HttpTransport, body: dict) -> tuple[threading.Thre
     return thread, outcome
 
 
-def crash_and_recover(server: ServerProcess, rounds: int, budget_s: float) -> list[str]:
-    writer, reader = Phone(server), Phone(server)
-    transport = writer.transport(server)
+def kill_when_stopped(server: ServerProcess, sender: threading.Thread) -> None:
+    """Wait for the server to stop itself at its pause point, then kill it there. A server that
+    answers instead (it has no pause point) fails the test rather than hanging it."""
+    seen: list[int] = []
+    stopped = threading.Event()
 
-    # How long a batch takes here, so the kills below land before, inside and after it.
-    warm = writer.batch("warm")
-    started = time.monotonic()
-    answer = transport(writer.replica.request(now()))
-    batch_s = time.monotonic() - started
+    def watch() -> None:
+        seen.append(os.waitpid(server.process.pid, os.WUNTRACED)[1])
+        stopped.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    while not stopped.wait(0.1):
+        assert sender.is_alive(), "the server answered the batch instead of stopping at its pause point"
+    assert os.WIFSTOPPED(seen[0]), f"the server ended instead of stopping: {server.log()[-2000:]}"
+    server.kill()
+
+
+def restart(server: ServerProcess, stop_at: str | None = None) -> None:
+    server.stop()
+    server.env = {"NUANXIN_TEST_STOP_AT": stop_at} if stop_at else {}
+    server.start()
+
+
+def crash_and_recover(server: ServerProcess, writer: Phone, reader: Phone, stop_at: str) -> str:
+    """Kill the server at `stop_at` in the middle of a batch; check and retry. What was lost."""
+    restart(server, stop_at)
+    ids = writer.batch(stop_at)
+    sender = writer.transport(server)
+    thread, outcome = send_in_thread(sender, writer.replica.request(now()))
+    kill_when_stopped(server, thread)
+    thread.join(60)
+    assert not thread.is_alive(), "the request never ended after the server was killed"
+    assert "error" in outcome, "the phone heard an answer from a server killed before answering"
+    sender.client.close()
+    restart(server)
+
+    # All or nothing: a phone that never synced sees 0 or 500 of the batch, never some.
+    pulled = [e for e in fresh_pull(server, reader.device, reader.token) if e.id in set(ids)]
+    assert len(pulled) in (0, BATCH), f"killed at {stop_at}: a fresh phone pulls {len(pulled)} of {BATCH} entries"
+    committed = len(pulled) == BATCH
+
+    # The phone never heard an answer: it sends its outbox again, and the batch completes.
+    retry = writer.transport(server)
+    answer = retry(writer.replica.request(now()))
     writer.replica.receive(answer, now())
-    sync_to_the_end(writer.replica, transport, now)
-    transport.client.close()
-    assert writer.replica.outbox == []
-    assert len({e.id for e in fresh_pull(server, reader.device, reader.token)} & set(warm)) == BATCH
+    sync_to_the_end(writer.replica, retry, now)
+    retry.client.close()
+    statuses = {(r.status, r.first) for r in answer.results}
+    assert len(answer.results) == BATCH
+    assert statuses == ({("duplicate", "applied")} if committed else {("applied", None)}), statuses
+    assert writer.replica.outbox == [], "the retried batch left changes in the outbox"
 
-    outcomes = []
-    deadline = time.monotonic() + budget_s
-    lost, committed_at = 0.0, 1.5 * batch_s  # the longest delay that lost, the shortest that committed
-    for n in range(rounds):
-        if n and time.monotonic() > deadline:
-            break
-        if committed_at - lost < 0.01:  # the machine's pace changed: look around again
-            lost, committed_at = max(0.0, lost - 0.2 * batch_s), committed_at + 0.2 * batch_s
-        delay = (lost + committed_at) / 2
-        ids = writer.batch(f"crash{n}")
-        body = writer.replica.request(now())
-        sender = writer.transport(server)
-        thread, outcome = send_in_thread(sender, body)
-        time.sleep(delay)
-        server.kill()
-        thread.join(60)
-        assert not thread.is_alive(), "the request never ended after the server was killed"
-        sender.client.close()
-        server.start()
+    pulled = [e for e in fresh_pull(server, reader.device, reader.token) if e.id in set(ids)]
+    assert sorted(e.id for e in pulled) == ids, "after the retry, every entry is there exactly once"
+    assert all(e.fields["post"] == f"卡口 {int(e.id[-3:])}" and not e.deleted for e in pulled)
+    return "committed" if committed else "lost"
 
-        # All or nothing: a phone that never synced sees 0 or 500 of the batch, never some.
-        pulled = [e for e in fresh_pull(server, reader.device, reader.token) if e.id in set(ids)]
-        assert len(pulled) in (0, BATCH), (
-            f"killed {delay:.3f} s into a batch: a fresh phone pulls {len(pulled)} of its {BATCH} entries"
-        )
-        committed = len(pulled) == BATCH
-        lost, committed_at = (lost, delay) if committed else (delay, committed_at)
-        if "answer" in outcome:
-            heard: SyncResponse = outcome["answer"]
-            assert committed, "the server answered for a batch that is not in the database"
-            assert {r.status for r in heard.results} == {"applied"}
-        outcomes.append("answered" if "answer" in outcome else "committed" if committed else "lost")
 
-        # The phone never heard an answer (it died too, or the answer did): it sends its
-        # outbox again, and the batch completes.
-        retry = writer.transport(server)
-        answer = retry(writer.replica.request(now()))
-        writer.replica.receive(answer, now())
-        sync_to_the_end(writer.replica, retry, now)
-        statuses = {(r.status, r.first) for r in answer.results}
-        assert len(answer.results) == BATCH
-        assert statuses == ({("duplicate", "applied")} if committed else {("applied", None)}), statuses
-        assert writer.replica.outbox == [], "the retried batch left changes in the outbox"
-        retry.client.close()
+def both_kills(url: str, log: Path) -> dict[str, str]:
+    server = ServerProcess(url, log).start()
+    try:
+        writer, reader = Phone(server), Phone(server)
+        return {point: crash_and_recover(server, writer, reader, point) for point in ("before_commit", "after_commit")}
+    finally:
+        server.stop()
 
-        pulled = [e for e in fresh_pull(server, reader.device, reader.token) if e.id in set(ids)]
-        assert sorted(e.id for e in pulled) == ids, "after the retry, every entry is there exactly once"
-        assert all(e.fields["post"] == f"卡口 {int(e.id[-3:])}" and not e.deleted for e in pulled)
-    return outcomes
+
+EXPECTED = {"before_commit": "lost", "after_commit": "committed"}
 
 
 def test_a_batch_is_all_or_nothing_when_the_server_is_killed(tmp_path: Path) -> None:
-    server = ServerProcess(sqlite_url(tmp_path), tmp_path / "server.log").start()
-    try:
-        outcomes = crash_and_recover(server, rounds=5, budget_s=45)
-    finally:
-        server.stop()
-    assert outcomes
+    assert both_kills(sqlite_url(tmp_path), tmp_path / "server.log") == EXPECTED
 
 
 @pytest.mark.postgres
 def test_a_batch_is_all_or_nothing_when_the_server_is_killed_on_postgresql(tmp_path: Path) -> None:
     with postgres_database() as url:
-        server = ServerProcess(url, tmp_path / "server.log").start()
-        try:
-            outcomes = crash_and_recover(server, rounds=4, budget_s=40)
-        finally:
-            server.stop()
-    assert outcomes
+        assert both_kills(url, tmp_path / "server.log") == EXPECTED

@@ -31,6 +31,7 @@ OUR_NAMES = ("东风村", "城南社区", "张伟")
 # Values for path parameters. Entry ids are chosen by phones; these contain "/api" once in a path.
 PARAMS = {
     "/township/shifts/{entry_id:str}/approval": {"entry_id": "apis1"},
+    "/township/shifts/{entry_id:str}/times": {"entry_id": "apis1"},
     "/township/requests/{entry_id:str}/status": {"entry_id": "apir1"},
     "/township/wellbeing/{checkin_id:str}/followup": {"checkin_id": "apic1"},
     "/township/people/{person_id:str}/code": {"person_id": "apiworker"},
@@ -41,6 +42,7 @@ PARAMS = {
 PARAM = re.compile(r"\{(\w+):\w+\}")
 FORMS = {
     "/township/shifts/{entry_id:str}/approval": {"decision": "approved"},
+    "/township/shifts/{entry_id:str}/times": {"start": "2025-11-24T08:00", "end": "2025-11-24T16:00"},
     "/township/requests/{entry_id:str}/status": {"status": "approved"},
     "/township/wellbeing/{checkin_id:str}/followup": {"note": "已电话联系"},
     "/township/people/{person_id:str}/site": {"site": "chengnan"},

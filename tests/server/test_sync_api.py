@@ -12,8 +12,8 @@ from tests.support.world import HOUR, START, World, shift
 
 def test_a_shift_arrives_once_even_when_the_request_is_repeated(world: World) -> None:
     phone = world.phone()
-    phone.replica.put("e1", "shift", shift(phone.site, end=START + 8 * HOUR), START)
-    request = phone.replica.request(START)
+    phone.replica.put("e1", "shift", shift(phone.site, end=START + 8 * HOUR), START + 8 * HOUR)
+    request = phone.replica.request(START + 8 * HOUR)
 
     first = phone.transport(request)
     again = phone.transport(request)
@@ -159,6 +159,15 @@ def _post(world: World, token: str, body: bytes, **headers: str):
         (b'{"protocol": 1, "device_time": 1, "changes": {}}', 400, "$.changes"),
         (b'{"protocol": 1, "device_time": 1, "surprise": true}', 400, "$"),
         (b'{"protocol": 9, "device_time": 1}', 426, "$.protocol"),
+        # §8: another version is told to update before strict decoding looks at its fields.
+        (b'{"protocol": 2, "device_time": 1, "surprise": true, "cursor": {}}', 426, "$.protocol"),
+        (b'{"protocol": true, "device_time": 1}', 400, "$.protocol"),
+        # Bounded: a seq past 2^63, a time past the year 2286, JSON nested 5,000 deep.
+        (b'{"protocol": 1, "device_time": 1, "cursor": "9223372036854775808"}', 400, "$.cursor"),
+        (b'{"protocol": 1, "device_time": 1, "cursor": "42.zzzzzzzz"}', 400, "$.cursor"),
+        (b'{"protocol": 1, "device_time": 18446744073709551615}', 400, "$.device_time"),
+        (b'{"protocol": 1, "device_time": 1, "changes": [' + b"[" * 5000 + b"]" * 5000 + b"]}", 400, "$"),
+        (b'{"protocol": 1, "device_time": 1, "changes": [{"fields": ' + b"[" * 5000 + b"]" * 5000 + b"}]}", 400, "$"),
     ],
 )
 def test_bad_envelopes_get_a_4xx_with_a_reason(world: World, body, status, field) -> None:
@@ -244,3 +253,19 @@ def test_urgent_entries_go_first_with_their_changes_in_order(world: World) -> No
     order = [(c["entry"], c["fields"].get("type")) for c in phone.replica.request(START)["changes"]]
 
     assert order == [("hurt", "checkin"), ("hurt", "injury"), ("s1", None)]
+
+
+def test_a_cursor_without_the_phones_scope_starts_the_pull_over(world: World) -> None:
+    """An app before 0.3 holds a bare seq: it cannot show which scope it was pulled in, so the
+    server resets it once (§4)."""
+    phone = world.phone()
+    phone.replica.put("e1", "shift", shift(phone.site), START)
+    phone.sync(START)
+    seq, _, scope = phone.replica.cursor.partition(".")
+    assert seq.isdigit() and len(scope) == 8
+
+    bare = phone.transport({"protocol": 1, "device_time": START, "cursor": seq})
+    scoped = phone.transport({"protocol": 1, "device_time": START, "cursor": phone.replica.cursor})
+
+    assert bare.reset is True and [e.id for e in bare.entries] == ["e1"]
+    assert scoped.reset is False and scoped.entries == []

@@ -15,8 +15,9 @@ from tests.support.world import HOUR, START, World, conflict_on_post, shift
 
 def test_synced_shifts_are_listed_under_their_site(world: World) -> None:
     phone = world.phone("lina")
-    phone.replica.put("e1", "shift", shift(phone.site, end=START + 8 * HOUR, post="南门卡口"), START)
-    phone.sync(START)
+    # Recorded and synced when the shift ended: a phone cannot end a shift in its future (K5).
+    phone.replica.put("e1", "shift", shift(phone.site, end=START + 8 * HOUR, post="南门卡口"), START + 8 * HOUR)
+    phone.sync(START + 8 * HOUR)
 
     page = world.client.get("/township/")
 
@@ -82,8 +83,9 @@ def test_production_refuses_to_start_without_a_secret() -> None:
 
 def test_the_shifts_export_opens_in_excel_with_the_chinese_intact(world: World) -> None:
     phone = world.phone("lina")
-    phone.replica.put("e1", "shift", shift(phone.site, end=START + 8 * HOUR, post="南门卡口"), START)
-    phone.sync(START)
+    # Recorded and synced when the shift ended: a phone cannot end a shift in its future (K5).
+    phone.replica.put("e1", "shift", shift(phone.site, end=START + 8 * HOUR, post="南门卡口"), START + 8 * HOUR)
+    phone.sync(START + 8 * HOUR)
 
     answer = world.client.get("/township/export/shifts.csv")
 

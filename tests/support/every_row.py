@@ -75,7 +75,9 @@ def fill(url: str, client: httpx.Client) -> list[Phone]:
     run(in_session(url, _people_work))
     zhang, zhang2, lina = (new_phone(url, client, p) for p in ("zhangwei", "zhangwei", "lina"))
     for i in range(5):
-        zhang.replica.put(f"shift-{i}", "shift", shift(zhang.site, START + i * HOUR, START + i * HOUR + 8 * HOUR), START)
+        # Shifts already over when the phone syncs: a time later than the phone's now is refused (K5).
+        begin = START - 24 * HOUR + i * HOUR
+        zhang.replica.put(f"shift-{i}", "shift", shift(zhang.site, begin, begin + 8 * HOUR), START)
     zhang.replica.put("mask-in", "supply", {"site": zhang.site, "item": "mask", "unit": "个", "movement": "received",
                                             "quantity": 500, "at": START}, START)
     zhang.replica.put("mask-out", "supply", {"site": zhang.site, "item": "mask", "unit": "个", "movement": "transferred",

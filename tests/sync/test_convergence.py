@@ -4,8 +4,10 @@ Four phones make random offline edits of every kind: person A with two phones an
 one site (they share its supply ledger and requests), person C on another. They sync in random
 orders while requests are lost before reaching the server, duplicated, replayed late (an old
 body sent again after newer ones) or cut off after the server committed (the phone never hears
-the answer). Then every phone syncs to the end on a good link, and the end state must be what
-the protocol promises:
+the answer). Phone clocks jump by years, back and ahead, and are sometimes put right just before
+a sync (after the phone learnt an offset from the wrong clock); township staff approve, return
+and fix the times of shifts in between. Then every phone syncs to the end on a good link, and the
+end state must be what the protocol promises:
 
 - every phone's copy of the server state is what a fresh phone of its person pulls;
 - every change the server took is in the final entry, or a candidate in a conflict record, or
@@ -17,7 +19,10 @@ the protocol promises:
 - nothing stays in an outbox but changes the server rejected, each with a reason, and a change
   the server rejected is never dropped silently;
 - a phone sends one entry's changes in the order it made them (§6 M2), urgent or not;
-- every phone counts its site's stock as the whole ledger does (transfers in included).
+- every phone counts its site's stock as the whole ledger does (transfers in included);
+- only what a wrong clock made is corrected (§7 K3): a stamp the wrong clock cannot have made
+  is stored as sent, and no stamp is stored in the future;
+- a phone's edit of an approved shift's times sends it back to review (§6 M8).
 
 Each example gets fresh sites, people and phones on one app and SQLite database per module.
 Plain examples below pin down single cases: an edit made offline weeks ago, a rejection whose
@@ -41,9 +46,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.models import ChangeLog, Conflict, Person, Site
+from server.models import ChangeLog, Conflict, Entry, Person, Site
+from server.policy import Principal
 from server.services.enrolment import enrol, issue_code
+from server.services.staff_service import StaffEditError, approve_shift, fix_shift_times
 from sync import ledger
+from sync.clock import parse
 from sync.client import HttpTransport
 from sync.client import sync as sync_to_the_end
 from sync.protocol import Change, Result, SyncResponse
@@ -54,6 +62,11 @@ from tests.support.world import START, World
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
+YEAR = 365 * DAY
+TOLERANCE = 120_000  # the server's default (Settings.clock_tolerance_ms)
+# A phone clock's error: right within the tolerance, or off by years (3 or more: the tests'
+# fixed times, START, are then on the right clock's side of every wrong one, §7 K3).
+SKEWS = [0, -60_000, 60_000, -26 * YEAR, -3 * YEAR, 3 * YEAR, 26 * YEAR]
 TOWNSHIP = "城关镇"
 ITEMS = ["口罩", "消毒液"]
 MOVEMENTS = ["transferred", "received", "used", "transferred", "issued", "stocktake"]
@@ -97,6 +110,16 @@ def key(value: Any) -> str:
 
 
 @dataclass
+class Arrival:
+    """A request body reaching the server (with the real time it was sent at), or a staff edit
+    made on the dashboard (a change with the server's stamp)."""
+
+    body: dict | None = None
+    at: int = 0
+    staff: Change | None = None
+
+
+@dataclass
 class Phone:
     index: int
     label: str
@@ -105,8 +128,8 @@ class Phone:
     other_site: str
     replica: Replica
     transport: HttpTransport
-    skew: int  # this phone's clock error in ms, within the server's tolerance
-    arrived: list[dict]  # every request body that reached the server, all phones, in order
+    skew: int  # this phone's clock error in ms (SKEWS)
+    arrived: list[Arrival]  # every request body and staff edit that reached the server, in order
     made: list[Change] = field(default_factory=list)
     bodies: list[dict] = field(default_factory=list)  # every body this phone built
     heard: list[Result] = field(default_factory=list)  # every result the phone received
@@ -116,7 +139,7 @@ class Phone:
 
     def deliver(self, body: dict) -> SyncResponse:
         """The body reaches the server, which answers; whether the phone hears it is the caller's."""
-        self.arrived.append(body)
+        self.arrived.append(Arrival(body=body, at=now()))
         return self.transport(body)
 
     def __call__(self, body: dict) -> SyncResponse:
@@ -222,8 +245,12 @@ def _people(sites: dict[str, str], people: dict[str, str], phones: list[str]):
     return work
 
 
+STAFF = Principal(person_id="wangfang", name="王芳", role="staff", site_id=None, township=TOWNSHIP)
+
+
 def _server_records(change_ids: list[str], entry_ids: list[str]):
-    """The first result the server recorded for each change, and the conflict records."""
+    """The first result the server recorded for each change, the stamps of the reviews the
+    server asked for after them (§6 M8), and the conflict records."""
 
     async def work(session: AsyncSession):
         results = {
@@ -232,6 +259,12 @@ def _server_records(change_ids: list[str], entry_ids: list[str]):
                 select(ChangeLog.id, ChangeLog.result).where(ChangeLog.id.in_(change_ids))
             )
         }
+        reviews = {}
+        for (body,) in await session.execute(
+            select(ChangeLog.body).where(ChangeLog.entry_id.in_(entry_ids), ChangeLog.body.contains('"after"'))
+        ):
+            review = json.loads(body)
+            reviews[review["after"]] = review["stamp"]
         conflicts = (
             await session.execute(
                 select(Conflict.entry_id, Conflict.field, Conflict.candidates, Conflict.resolved_at).where(
@@ -239,7 +272,7 @@ def _server_records(change_ids: list[str], entry_ids: list[str]):
                 )
             )
         ).all()
-        return results, conflicts
+        return results, reviews, conflicts
 
     return work
 
@@ -250,8 +283,9 @@ class Example:
     tag: str
     phones: list[Phone]
     fresh: dict[str, tuple[str, str]]  # person -> (device, token) of a phone that never synced
-    arrived: list[dict]
+    arrived: list[Arrival]
     ids: Iterator[int] = field(default_factory=itertools.count)
+    moments: Iterator[int] = field(default_factory=lambda: itertools.count(START, 60_000))
 
     @classmethod
     def start(cls, lab: Lab, skews: list[int]) -> Example:
@@ -263,7 +297,7 @@ class Example:
         devices = lab.world.session(
             _people({"site one": site, "site two": other}, people, [p for _, p in layout] + [a, b, c])
         )
-        arrived: list[dict] = []
+        arrived: list[Arrival] = []
         phones = []
         for index, ((label, person), (device, token), skew) in enumerate(zip(layout, devices, skews)):
             counter = itertools.count()
@@ -312,7 +346,7 @@ class Example:
         item = draw(st.sampled_from(ITEMS))
         movement = movement or draw(st.sampled_from(MOVEMENTS))
         fields: dict[str, Any] = {"site": phone.site, "item": item, "unit": "箱", "movement": movement,
-                                  "quantity": self.pick(draw, [5, 10, 12], phone), "at": phone.now()}
+                                  "quantity": self.pick(draw, [5, 10, 12], phone), "at": next(self.moments)}
         if movement == "transferred" and draw(st.integers(0, 3)):  # without to_site: rejected
             fields["to_site"] = phone.other_site
         if movement == "stocktake":
@@ -359,6 +393,42 @@ class Example:
         entry_id = draw(st.sampled_from(shared))
         for twin in twins:
             self.edit(twin, draw, entry_id)
+
+    def jump(self, phone: Phone, draw: Callable) -> None:
+        """The phone's clock jumps (by years, back or ahead) or is put right."""
+        phone.skew = draw(st.sampled_from(SKEWS))
+
+    def staff(self, phone: Phone, draw: Callable) -> None:
+        """A township officer approves, returns or fixes the times of a shift of this example."""
+        world = self.lab.world
+        shifts = sorted(
+            world.scalars(select(Entry.id).where(Entry.id.startswith(f"{self.tag}e"), Entry.kind == "shift",
+                                                 Entry.deleted.is_(False)))
+        )
+        if not shifts:
+            return
+        entry_id = draw(st.sampled_from(shifts))
+        action = draw(st.sampled_from(["approved", "times", "approved", "returned"]))
+        times = (draw(st.sampled_from(EDITABLE["shift"]["start"])), draw(st.sampled_from(EDITABLE["shift"]["end"])))
+        clock = world.client.app.state.clock
+
+        async def work(session: AsyncSession) -> Entry:
+            if action == "times":
+                return await fix_shift_times(session, STAFF, entry_id, *times, clock, now())
+            return await approve_shift(session, STAFF, entry_id, action, "", clock, now())
+
+        before = world.scalars(select(Entry.stamps).where(Entry.id == entry_id))[0]
+        try:
+            entry = world.session(work)
+        except StaffEditError:  # refused, and rolled back: e.g. a shift still on duty is not approved
+            return
+        changed = {name: stamp for name, stamp in entry.stamps.items() if before.get(name) != stamp}
+        if changed:
+            [stamp] = set(changed.values())
+            self.arrived.append(Arrival(staff=Change(
+                id=f"staff-{stamp}", entry=entry_id, kind="shift", schema=2, stamp=stamp,
+                fields={name: entry.fields[name] for name in changed}, base={name: before.get(name) for name in changed},
+            )))
 
     def delete(self, phone: Phone, draw: Callable) -> None:
         shown = phone.visible()
@@ -411,7 +481,8 @@ def upgraded(change: Change) -> tuple[dict[str, Any], dict[str, Any]]:
 class Reference:
     """The server state the spec prescribes for the changes the server took, in arrival order."""
 
-    def __init__(self) -> None:
+    def __init__(self, reviews: dict[str, str]) -> None:
+        self.reviews = reviews  # change id -> the stamp of the review the server asked for (M8)
         self.entries: dict[str, Model] = {}
         self.order: list[str] = []  # entry ids in the order they were created
         # (entry, field) -> {(value, stamp)}: the candidates every conflict record must hold
@@ -462,10 +533,21 @@ class Reference:
             if model.deleted and tombstone and not sequential(tombstone, base.get("deleted"), stamp):
                 self._conflict(change.entry, "deleted", True, tombstone, False, stamp)  # M5
                 conflict = True
+            approved = change.kind == "shift" and model.fields.get("approval") == "approved"
+            times = [model.fields.get(name) for name in ("start", "end")]
             for name, value in fields.items():
                 conflict |= self._field(change.entry, model, name, value, stamp, base.get(name))
             if created and change.kind == "supply" and fields.get("movement") == "stocktake":
                 conflict |= self._stocktake(change.entry, fields, stamp)
+            # M8: a phone that moves an approved shift's times sends it back to review.
+            review = approved and not model.deleted and not change.id.startswith("staff-") and times != [
+                model.fields.get(name) for name in ("start", "end")
+            ]
+            assert review == (change.id in self.reviews), (
+                f"{change.id} moved the times of approved shift {change.entry}: review expected {review}"
+            )
+            if review:
+                model.fields["approval"], model.stamps["approval"] = "pending", self.reviews[change.id]
         self.status[change.id] = "conflict" if conflict else "applied"
 
     def _stocktake(self, entry_id: str, fields: dict[str, Any], stamp: str) -> bool:
@@ -499,7 +581,7 @@ def check(example: Example, pulled: dict[str, dict[str, WireEntry]]) -> None:
     for entries in pulled.values():
         final.update(entries)
     final = {k: v for k, v in final.items() if k.startswith(example.tag)}
-    first, conflict_rows = example.lab.world.session(_server_records(list(made), list(final)))
+    first, reviews, conflict_rows = example.lab.world.session(_server_records(list(made), list(final)))
 
     # 0. A phone sends one entry's changes in the order it made them (urgent ones may go first,
     #    "they are other entries"): the server applies one device's edits in arrival order (§6 M2).
@@ -545,18 +627,26 @@ def check(example: Example, pulled: dict[str, dict[str, WireEntry]]) -> None:
             assert heard.stamp == result.stamp and heard.errors == result.errors, (heard, result)
 
     # 3. The reference model over the changes in the order the server first saw them.
-    reference = Reference()
+    #    Staff edits are changes too, with the server's stamp, made from the current stamps.
+    reference = Reference(reviews)
     taken: list[Change] = []
+    staff_edits: list[Change] = []
     seen: set[str] = set()
-    for body in example.arrived:
-        for raw in body["changes"]:
+    for arrival in example.arrived:
+        if arrival.staff is not None:
+            staff_edits.append(arrival.staff)
+            reference.apply(arrival.staff, arrival.staff.stamp)
+            continue
+        for raw in arrival.body["changes"]:
             change = msgspec.convert(raw, Change)
             if change.id in seen:
                 continue
             seen.add(change.id)
+            check_clock(change, arrival, first[change.id])
             if first[change.id].status != "rejected":
                 taken.append(change)
                 reference.apply(change, first[change.id].stamp)
+    assert set(reviews) <= set(reference.status), "the server sent back to review after no change it took"
     for change in taken:
         assert first[change.id].status == reference.status[change.id], (
             f"{change.op} {change.kind} {change.entry} {change.fields} base {change.base}: the server said "
@@ -600,9 +690,9 @@ def check(example: Example, pulled: dict[str, dict[str, WireEntry]]) -> None:
             if entry.fields.get(name) == value or (key(value), stamp) in stored.get((change.entry, name), ()):
                 continue
             later = [
-                c for c in taken
+                c for c in taken + staff_edits
                 if c.entry == change.entry and name in upgraded(c)[0] and c.id != change.id
-                and ((made[c.id][0] is phone and made[c.id][1] > index)
+                and ((c.id in made and made[c.id][0] is phone and made[c.id][1] > index)
                      or (upgraded(c)[1].get(name) or "") >= stamp)
             ]
             assert later, (
@@ -623,6 +713,24 @@ def check(example: Example, pulled: dict[str, dict[str, WireEntry]]) -> None:
             )
 
 
+def check_clock(change: Change, arrival: Arrival, result: Result) -> None:
+    """§7 K3: a stamp the wrong clock cannot have made is stored as sent; K3a: none is stored in
+    the future. `arrival.at` is the real time the body was sent; the server's now is later."""
+    if result.stamp is None:
+        return
+    sent, stored = parse(change.stamp).wall, parse(result.stamp).wall
+    assert stored <= now() + TOLERANCE, f"{change.id} was stored with a stamp in the future"
+    device_time = arrival.body["device_time"]
+    offset = arrival.at - device_time  # about what the server measured: years, or within the tolerance
+    behind_and_not_made_by_it = offset > DAY and device_time < sent <= arrival.at
+    ahead_and_not_made_by_it = offset < -DAY and sent <= arrival.at
+    if behind_and_not_made_by_it or ahead_and_not_made_by_it:
+        assert result.stamp == change.stamp, (
+            f"{change.id}: stamp {change.stamp} came from the phone's remembered or right clock, not the "
+            f"one {offset} ms off that sent it, yet was stored as {result.stamp}"
+        )
+
+
 def stock_at(movements: list[dict[str, Any]], site: str, item: str) -> float:
     """The site's stock of an item from its own movements and the transfers to it."""
     return ledger.stock(
@@ -634,7 +742,8 @@ def stock_at(movements: list[dict[str, Any]], site: str, item: str) -> float:
 
 # -- the property -------------------------------------------------------------------------------
 
-ACTIONS = ["edit", "shift", "both", "stocktake", "delete", "edit", "supply", "both", "request", "checkin"]
+ACTIONS = ["edit", "shift", "both", "stocktake", "delete", "edit", "supply", "both", "request", "checkin",
+           "jump", "staff", "edit", "jump", "staff", "edit"]
 FAULTS = ["ok", "offline", "cut_off", "ok", "duplicated", "lost", "ok", "duplicated_first_heard"]
 TURNS = [0, 1, 2, 3, 0, 1]  # a round: person A's two phones get two turns each
 
@@ -643,9 +752,10 @@ TURNS = [0, 1, 2, 3, 0, 1]  # a round: person A's two phones get two turns each
 def test_phones_converge_whatever_the_network_does(lab: Lab, data: st.DataObject) -> None:
     """In rounds, each phone (in a drawn order) makes a few offline edits and syncs over a link
     that may lose, duplicate or cut off the request (or stays offline); now and then an old
-    request arrives again, late."""
+    request arrives again, late. Clocks jump by years; some are put right just before a sync;
+    staff edit shifts."""
     draw = data.draw
-    example = Example.start(lab, draw(st.lists(st.integers(-60_000, 60_000), min_size=4, max_size=4)))
+    example = Example.start(lab, draw(st.lists(st.sampled_from(SKEWS), min_size=4, max_size=4)))
     for _ in range(draw(st.integers(2, 3), label="rounds")):
         for index in draw(st.permutations(TURNS)):
             phone = example.phones[index]
@@ -653,6 +763,8 @@ def test_phones_converge_whatever_the_network_does(lab: Lab, data: st.DataObject
                 getattr(example, draw(st.sampled_from(ACTIONS)))(phone, draw)
             fault = draw(st.sampled_from(FAULTS))
             if fault != "offline":
+                if draw(st.integers(0, 3)) == 3:  # the phone puts its clock right as signal returns
+                    phone.skew = 0
                 phone.sync(fault)
             if draw(st.integers(0, 3)) == 3:  # some phone's old request arrives again, late
                 example.phones[draw(st.integers(0, 3))].replay(draw(st.integers(0, 20)))

@@ -100,8 +100,12 @@ export function mount(root, ctx) {
   function item(v) {
     const f = v.fields;
     const span = f.end ? `${fmtDateTime(f.start)} – ${fmtTime(f.end)} · ${fmtDuration(f.end - f.start)}` : `${fmtDateTime(f.start)} ${t("open_end")}`;
-    const approval = f.approval === "approved" || f.approval === "returned"
-      ? h("p", { class: `approval ${f.approval}` }, t(f.approval === "approved" ? "ap_approved" : "ap_returned"), f.approval_note ? `${t("colon")}${f.approval_note}` : "")
+    // §6 M8: the server sent an approved shift back to review because its times changed.
+    const again = f.approval === "pending" && v.flags.includes("review_again");
+    const approval = f.approval === "approved" || f.approval === "returned" || again
+      ? h("p", { class: `approval ${again ? "review-again" : f.approval}`, "data-test": "shift-approval" },
+        t(again ? "ap_review_again" : f.approval === "approved" ? "ap_approved" : "ap_returned"),
+        f.approval_note && !again ? `${t("colon")}${f.approval_note}` : "")
       : null;
     return h("li", { class: "item", "data-test": "shift-item", "data-entry-id": v.id, "data-state": v.state },
       h("div", { class: "row" }, h("strong", null, f.post || "—"), h("span", { class: "muted" }, kindLabel(f.kind)), badge(v)),
