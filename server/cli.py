@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 from datetime import UTC, datetime
 
@@ -44,9 +45,16 @@ def serve(args: argparse.Namespace) -> int:
     print(f"暖心 Nuanxin: http://{args.host}:{args.port}/  (township: /township/, database: {settings.database_url})")
     for name, code in codes:
         print(f"  enrolment code for {name}: {code}")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
-                # No `Server: uvicorn`: it tells an attacker what to look up.
-                server_header=False)
+    # No `Server: uvicorn`: it tells an attacker what to look up.
+    options = {"host": args.host, "port": args.port, "log_level": "info", "server_header": False}
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return 0
+    # Each worker builds its app from the environment: hand it these settings, the secret too,
+    # or a development worker would make up its own and refuse the others' cookies and forms.
+    os.environ.update({"NUANXIN_DATABASE_URL": settings.database_url, "NUANXIN_ENV": settings.env,
+                       "NUANXIN_SECRET": settings.secret, "NUANXIN_TIMEZONE": settings.timezone})
+    uvicorn.run("server.app:create_app", factory=True, workers=args.workers, **options)
     return 0
 
 
@@ -111,6 +119,13 @@ def add_account(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="nuanxin", description="Nuanxin (暖心) sync server and township dashboard.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -123,6 +138,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--demo", action="store_true", help="add demo sites and people, print enrolment codes")
+    run.add_argument("--workers", type=_positive, default=1,
+                     help="server processes (default 1); see docs/operations.md")
     run.set_defaults(func=serve)
 
     code = sub.add_parser("issue-code", parents=[common], help="print a one-time enrolment code for a person")

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server import db
 from server.models import ChangeLog, Conflict, Device, Entry, Site, SyncCounter
 from server.policy import Principal, device_write_errors, visible_to_device
 from server.services.clock_correction import CLOCK_CORRECTED, Correction
@@ -329,5 +330,5 @@ async def run(
 
 
 def _retryable(err: DBAPIError) -> bool:
-    # PostgreSQL deadlock (40P01) or serialisation failure (40001): the whole batch rolled back.
-    return getattr(err.orig, "sqlstate", None) in {"40P01", "40001"}
+    # A PostgreSQL deadlock or serialisation failure, or SQLite busy: the whole batch rolled back.
+    return db.retryable(err)

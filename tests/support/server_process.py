@@ -24,8 +24,10 @@ def free_port() -> int:
 class ServerProcess:
     """`nuanxin serve` in a subprocess; `start`, `kill` (SIGKILL, no clean-up) and `stop`."""
 
-    def __init__(self, database_url: str, log_path: Path, demo: bool = True, env: dict | None = None) -> None:
+    def __init__(self, database_url: str, log_path: Path, demo: bool = True, env: dict | None = None,
+                 workers: int = 1) -> None:
         self.database_url = database_url
+        self.workers = workers
         self.log_path = log_path
         self.demo = demo
         self.env = env or {}
@@ -38,7 +40,7 @@ class ServerProcess:
 
     def start(self) -> ServerProcess:
         command = [sys.executable, "-m", "server", "serve", "--port", str(self.port),
-                   "--database-url", self.database_url]
+                   "--database-url", self.database_url, "--workers", str(self.workers)]
         if self.demo:
             command.append("--demo")
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
