@@ -38,11 +38,13 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> ServerProcess:
+    def command(self) -> list[str]:
         command = [sys.executable, "-m", "server", "serve", "--port", str(self.port),
                    "--database-url", self.database_url, "--workers", str(self.workers)]
-        if self.demo:
-            command.append("--demo")
+        return command + ["--demo"] if self.demo else command
+
+    def start(self) -> ServerProcess:
+        command = self.command()
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
         self.process = subprocess.Popen(
             command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
