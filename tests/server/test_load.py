@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -28,7 +30,7 @@ from server.models import ChangeLog, Entry
 from tests.support.aio import run
 from tests.support.burst import batches, burst, enrol_phones
 from tests.support.databases import postgres_database, sqlite_url
-from tests.support.server_process import ServerProcess
+from tests.support.server_process import ROOT, ServerProcess
 from tests.support.world import in_session
 
 PHONES, BATCHES, SIZE = 50, 2, 10
@@ -159,3 +161,12 @@ def test_sqlite_commits_are_durable(tmp_path: Path) -> None:
             await engine.dispose()
 
     assert run(level()) == 2  # FULL: WAL with NORMAL may lose acknowledged commits on power loss
+
+
+def test_two_server_processes_never_share_a_clock_node() -> None:
+    """Even when their random parts collide, two live processes stamp with distinct nodes."""
+    script = ("import secrets; secrets.choice = lambda seq: seq[0]; "
+              "from server.services.server_clock import ServerClock; print(ServerClock().node)")
+    nodes = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                            cwd=ROOT).stdout.strip() for _ in range(2)}
+    assert len(nodes) == 2 and all(node.startswith("srvaaaaaa") for node in nodes)
