@@ -64,6 +64,8 @@ def database(kind: str, directory: Path) -> Iterator[str]:
 
 
 def measure(kind: str, workers: int, args: argparse.Namespace, normal: bool = False) -> str:
+    if kind == "sqlite" and workers > 1:
+        return f"| sqlite | {workers} | refused: `--workers` needs PostgreSQL | | | | |"
     with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
         server_class = NormalSyncServer if normal else ServerProcess
         server = server_class(url, Path(tmp) / "server.log", workers=workers).start()

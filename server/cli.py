@@ -9,6 +9,8 @@ import os
 import sys
 from datetime import UTC, datetime
 
+from sqlalchemy.engine import make_url
+
 from server import db
 from server.settings import Settings, SettingsError
 
@@ -40,6 +42,10 @@ def serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.demo and settings.production:
         print("--demo is for development only", file=sys.stderr)
+        return 2
+    if args.workers > 1 and make_url(settings.database_url).get_backend_name() == "sqlite":
+        print("--workers needs PostgreSQL: SQLite takes one writer at a time, and a second process"
+              " only adds lock contention (docs/operations.md)", file=sys.stderr)
         return 2
     codes = asyncio.run(_prepare(settings, args.demo))
     print(f"暖心 Nuanxin: http://{args.host}:{args.port}/  (township: /township/, database: {settings.database_url})")
@@ -139,7 +145,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--demo", action="store_true", help="add demo sites and people, print enrolment codes")
     run.add_argument("--workers", type=_positive, default=1,
-                     help="server processes (default 1); see docs/operations.md")
+                     help="server processes (default 1; more need PostgreSQL, see docs/operations.md)")
     run.set_defaults(func=serve)
 
     code = sub.add_parser("issue-code", parents=[common], help="print a one-time enrolment code for a person")
