@@ -12,7 +12,6 @@ p50 and p99 latency and the count of 5xx answers. `--normal` adds a run on SQLit
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import statistics
 import sys

@@ -25,7 +25,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from server import db
-
 from server.models import ChangeLog, Entry
 from tests.support.aio import run
 from tests.support.burst import batches, burst, enrol_phones
