@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import socket
 import ssl
 import sys
@@ -112,6 +113,9 @@ def serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.demo and settings.production:
         raise Refusal("--demo is for development only")
+    if args.workers > 1 and make_url(settings.database_url).get_backend_name() == "sqlite":
+        raise Refusal("--workers needs PostgreSQL: SQLite takes one writer at a time, and a second process"
+                      " only adds lock contention (docs/operations.md)")
     _check_listening(args.host, args.port, args.tls_cert, args.tls_key)
     codes = asyncio.run(_prepare(settings, args.demo))
     scheme = "https" if args.tls_cert else "http"
@@ -122,9 +126,17 @@ def serve(args: argparse.Namespace) -> int:
     # The app reads X-Forwarded-For itself, and only from NUANXIN_TRUSTED_PROXIES (ratelimit.py);
     # uvicorn's own default would believe it from any local peer. No `Server: uvicorn` either: it
     # tells an attacker what to look up.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", access_log=False,
-                log_config=uvicorn_log_config(settings), ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key,
-                proxy_headers=False, server_header=False)
+    options = {"host": args.host, "port": args.port, "log_level": "info", "access_log": False,
+               "log_config": uvicorn_log_config(settings), "ssl_certfile": args.tls_cert,
+               "ssl_keyfile": args.tls_key, "proxy_headers": False, "server_header": False}
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return 0
+    # Each worker builds its app from the environment: hand it these settings, the secret too,
+    # or a development worker would make up its own and refuse the others' cookies and forms.
+    os.environ.update({"NUANXIN_DATABASE_URL": settings.database_url, "NUANXIN_ENV": settings.env,
+                       "NUANXIN_SECRET": settings.secret, "NUANXIN_TIMEZONE": settings.timezone})
+    uvicorn.run("server.app:create_app", factory=True, workers=args.workers, **options)
     return 0
 
 
@@ -247,6 +259,11 @@ def migrate_to_cmd(args: argparse.Namespace) -> int:
     print(f"copied {shown_url(settings.database_url)} to {shown_url(args.url)}: {describe(counts)}")
     print("now serve from the new database: NUANXIN_DATABASE_URL=<the new URL> nuanxin serve")
     return 0
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
 
 
 def parser() -> argparse.ArgumentParser:
@@ -263,6 +280,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--demo", action="store_true", help="add demo sites and people, print enrolment codes")
     run.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM); see docs/deployment.md")
     run.add_argument("--tls-key", help="the certificate's private key (PEM)")
+    run.add_argument("--workers", type=_positive, default=1,
+                     help="server processes (default 1; more need PostgreSQL, see docs/operations.md)")
     run.set_defaults(func=serve)
 
     code = sub.add_parser("issue-code", parents=[common], help="print a one-time enrolment code for a person")

@@ -47,14 +47,15 @@ class Correction:
         return stamp
 
     def times(self, kind: Kind, fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        """K3: corrected time fields, and the phone's own values of those it corrected."""
-        corrected, originals = dict(fields), {}
-        for name in kind.time_fields:
-            value = fields.get(name)
-            if isinstance(value, int) and self.from_wrong_clock(value):
-                originals[name] = value
-                corrected[name] = max(0, value + self.offset)
-        return corrected, originals
+        """K3: corrected time fields, and the phone's own values of those it corrected. The times
+        of one change were typed against one clock: when the wrong clock made any of them, all
+        move together, so a shift's start and end keep their order (a moved end that lands in
+        the future is then refused by K5, not kept before its start)."""
+        times = {name: fields[name] for name in kind.time_fields if isinstance(fields.get(name), int)}
+        if not any(self.from_wrong_clock(value) for value in times.values()):
+            return fields, {}
+        corrected = {**fields, **{name: max(0, value + self.offset) for name, value in times.items()}}
+        return corrected, times
 
     def future_errors(self, kind: Kind, fields: dict[str, Any]) -> list[FieldError]:
         """K5: a time later than now (plus the tolerance) is refused, field by field."""

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server import db
 from server.models import ChangeLog, Conflict, Device, Entry, Site, SyncCounter
 from server.policy import NOT_YOURS, Principal, device_write_errors, visible_to_device
 from server.services import test_hooks
@@ -380,7 +381,7 @@ async def run(
     correction: Correction,
     clock: ServerClock,
 ) -> SyncResponse:
-    """Push in one transaction (retried whole on a deadlock), then pull in a second one."""
+    """Push in one transaction (retried whole on a deadlock or busy), then pull in a read."""
     for attempt in range(RETRIES):
         try:
             async with maker.begin() as session:
@@ -394,7 +395,7 @@ async def run(
     # A cursor of another scope (the person moved site) starts the pull over, and says so, so
     # the phone drops what it may no longer see (it keeps its outbox).
     after = pull_from(request.cursor, who)
-    async with maker.begin() as session:
+    async with maker() as session:  # a read: on SQLite it does not queue behind the writers
         entries, cursor, more = await pull(session, who, after or 0, request.limit)
     reset = after is None
     return SyncResponse(
@@ -409,5 +410,5 @@ async def run(
 
 
 def _retryable(err: DBAPIError) -> bool:
-    # PostgreSQL deadlock (40P01) or serialisation failure (40001): the whole batch rolled back.
-    return getattr(err.orig, "sqlstate", None) in {"40P01", "40001"}
+    # A PostgreSQL deadlock or serialisation failure, or SQLite busy: the whole batch rolled back.
+    return db.retryable(err)

@@ -31,7 +31,7 @@ def test_the_shifts_export_neutralises_what_workers_typed(world: World) -> None:
     phone = world.phone()
     for i, post in enumerate(PAYLOADS):
         phone.replica.put(f"e{i}", "shift", shift(phone.site, start=START + i, end=START + 8 * HOUR, post=post), START)
-    phone.sync(START)
+    phone.sync(START + 8 * HOUR)  # after the shifts ended: a time later than the phone's now is refused
 
     exported = world.client.get("/township/export/shifts.csv")
 

@@ -33,8 +33,9 @@ class ServerProcess:
     With `tls=(cert, key)` it serves HTTPS (`--tls-cert/--tls-key`)."""
 
     def __init__(self, database_url: str, log_path: Path, demo: bool = True, env: dict | None = None,
-                 tls: tuple[Path, Path] | None = None) -> None:
+                 tls: tuple[Path, Path] | None = None, workers: int = 1) -> None:
         self.database_url = database_url
+        self.workers = workers
         self.log_path = log_path
         self.demo = demo
         self.env = env or {}
@@ -46,13 +47,17 @@ class ServerProcess:
     def url(self) -> str:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
-    def start(self) -> ServerProcess:
+    def command(self) -> list[str]:
         command = [sys.executable, "-m", "server", "serve", "--port", str(self.port),
-                   "--database-url", self.database_url]
+                   "--database-url", self.database_url, "--workers", str(self.workers)]
         if self.demo:
             command.append("--demo")
         if self.tls:
             command += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
+        return command
+
+    def start(self) -> ServerProcess:
+        command = self.command()
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
         self.process = subprocess.Popen(
             command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
