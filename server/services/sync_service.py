@@ -108,12 +108,18 @@ class Push:
                 select(ChangeLog.result, ChangeLog.device_id).where(ChangeLog.id == change.id)
             )
         ).one()
-        if device != self.who.device_id:
+        if device != self.who.device_id and not await self._same_person(device):
             return _rejected(change.id, CHANGE_ID_TAKEN)
         first = msgspec.convert(stored, Result)
         return Result(
             id=change.id, status="duplicate", first=first.status, errors=first.errors, stamp=first.stamp
         )
+
+    async def _same_person(self, device_id: str | None) -> bool:
+        """A change recorded from another phone of the same person (re-enrolled after a lost
+        answer, or an export imported) is that person's own: a duplicate, never "taken"."""
+        person = await self.session.scalar(select(Device.person_id).where(Device.id == device_id))
+        return person == self.who.person_id
 
     async def _entry(self, entry_id: str) -> Entry | None:
         if entry_id in self.touched:
@@ -162,7 +168,7 @@ class Push:
             flags.add(CLOCK_CORRECTED)
         if suspect:
             flags.add(TIME_SUSPECT)
-        if _times_changed_after_approval(row, outcome.state):
+        if _pay_changed_after_approval(row, outcome.state):
             self._send_back_to_review(change, outcome.state)
             flags.add(REVIEW_AGAIN)
         self._store(change, row, outcome.state, sorted(flags), device_times)  # S7
@@ -287,11 +293,14 @@ def _millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _times_changed_after_approval(row: Entry | None, state: State) -> bool:
-    """M8: a device edit moved an approved shift's start or end."""
+PAID_FIELDS = ("start", "end", "kind")  # what the subsidy sheet pays by: hours and the rate's kind
+
+
+def _pay_changed_after_approval(row: Entry | None, state: State) -> bool:
+    """M8: a device edit changed what an approved shift is paid by (its times or its kind)."""
     if row is None or row.kind != "shift" or row.fields.get("approval") != "approved" or state.deleted:
         return False
-    return any(state.fields.get(name) != row.fields.get(name) for name in ("start", "end"))
+    return any(state.fields.get(name) != row.fields.get(name) for name in PAID_FIELDS)
 
 
 async def push(

@@ -82,3 +82,19 @@ def test_an_edit_of_an_approved_shifts_note_keeps_it_approved(world: World) -> N
     assert entry.fields["approval"] == "approved"
     assert "review_again" not in entry.flags
     assert _paid_hours(world)[0] == "8.0"
+
+
+def test_a_phone_edit_to_an_approved_shifts_kind_sends_it_back_to_review(world: World) -> None:
+    """The kind sets the rate (night pays more than day): changing it changes the pay."""
+    phone = world.phone("zhangwei")
+    phone.replica.put("d1", "shift", shift(phone.site, start=NOV_10, end=NOV_10 + 8 * HOUR), _now())
+    phone.sync()
+    _approve(world, "d1")
+    phone.sync()
+
+    phone.replica.put("d1", "shift", {"kind": "night"}, _now())
+    phone.sync()
+
+    entry = phone.replica.entries["d1"]
+    assert entry.fields["approval"] == "pending" and "review_again" in entry.flags
+    assert _paid_hours(world) == []

@@ -51,3 +51,16 @@ def test_a_device_resending_its_own_change_gets_its_first_result(world: World) -
     (again,) = _push(zhang, msgspec.to_builtins(change))
 
     assert again.status == "duplicate" and again.first == "applied" and again.stamp == first.stamp
+
+
+def test_a_change_another_phone_of_the_same_person_sent_is_a_duplicate_not_taken(world: World) -> None:
+    """A phone re-enrolled after its answer was lost resends what the server already applied:
+    its person's own change, so the first result comes back and nothing is made twice."""
+    old = world.phone("zhangwei")
+    change = old.replica.put("s1", "shift", shift(old.site), START)
+    (first,) = _push(old, msgspec.to_builtins(change))
+    new = world.phone("zhangwei")
+
+    (again,) = _push(new, msgspec.to_builtins(change))
+
+    assert again.status == "duplicate" and again.first == "applied" and again.stamp == first.stamp
