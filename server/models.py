@@ -89,7 +89,7 @@ class Entry(Base):
     flags: Mapped[list[Any]]
     device_times: Mapped[dict[str, Any]]  # the phone's own values of corrected times (§7 K3)
     seq: Mapped[int] = mapped_column(BigInteger, index=True)
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime]  # when it was made: its first (corrected) stamp, not its arrival
     updated_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_entries_kind_site", "kind", "site_id"),)

@@ -208,6 +208,10 @@ const WORDS = {
   e_immutable: ["物资记录不能修改，请删除后重新登记", "A movement cannot be changed; delete it and record it again"],
   e_forbidden: ["没有权限进行此操作", "You may not do this"],
   e_site: ["不属于你所在的站点", "Not your site"],
+  e_own_site: ["不能调拨给本站点，请选择镇街里的另一个站点", "A transfer goes to another site of your township"],
+  e_taken: ["这条记录的编号已被占用，请重新登记", "This record's id is taken; please record it again"],
+  e_schema: ["应用版本太旧，请更新应用", "The app is too old for this record; please update it"],
+  e_unknown_kind: ["应用版本与服务器不一致，请更新应用", "App and server disagree; please update the app"],
 };
 
 /** @typedef {keyof typeof WORDS} Key */

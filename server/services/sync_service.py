@@ -24,6 +24,7 @@ from server.services import test_hooks
 from server.services.clock_correction import CLOCK_CORRECTED, TIME_SUSPECT, Correction, suspect_times
 from server.services.server_clock import ServerClock
 from sync import ledger
+from sync.clock import parse
 from sync.entries import KINDS, FieldError, check_entry, check_fields, upgrade
 from sync.merge import Edit, State, merge
 from sync.protocol import (
@@ -232,7 +233,7 @@ class Push:
                 author_id=self.who.person_id,
                 subject_id=self.who.person_id,
                 device_id=self.who.device_id,
-                created_at=self.now,
+                created_at=self._made_at(state),
                 seq=0,
             )
             self.session.add(row)
@@ -243,6 +244,13 @@ class Push:
         row.device_times = {**(row.device_times or {}), **device_times}
         row.updated_at = self.now
         self.touched[change.entry] = row
+
+    def _made_at(self, state: State) -> datetime:
+        """When an entry was made: its creating change's stamp (corrected, §7), not when it
+        arrived. A check-in written offline before another phone was enrolled stays off that
+        phone however late it syncs (docs/roles.md, "A new phone and wellbeing")."""
+        wall = min((parse(stamp).wall for stamp in state.stamps.values()), default=self.correction.now)
+        return min(self.now, datetime.fromtimestamp(wall / 1000, UTC))
 
     async def _record_conflicts(self, entry_id: str, conflicts: dict[str, list[Candidate]]) -> None:
         """M3: one open conflict per entry and field, gathering every candidate."""

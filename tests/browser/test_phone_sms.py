@@ -156,3 +156,16 @@ def test_the_phone_offers_nothing_once_the_server_says_sms_is_off(
     }""")
     expect(page.locator("[data-test=sms-send]")).to_have_count(0)
     wait_pending(page, 1)
+
+
+def test_an_export_of_the_phone_carries_no_sms_key(new_phone: Callable[..., Page], server: ServerProcess) -> None:
+    """Exports are passed around when a phone is full: the key would let anyone sign reports."""
+    page = ready_phone(new_phone, server, new_worker(server))
+    page.wait_for_function("async () => (await (await import('/js/db.js')).getMeta('config'))?.sms?.key")
+    key = page.evaluate("async () => (await (await import('/js/db.js')).getMeta('config')).sms.key")
+
+    exported = page.evaluate("async () => JSON.stringify(await (await import('/js/views/me.js')).exportData())")
+
+    assert key not in exported
+    assert json.loads(exported)["meta"]["config"]["sms"] is None
+

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import re
+import time
 
 from sync.client import HttpTransport, enrol
 from sync.replica import Replica
-from tests.support.world import START, Phone, World, shift
+from tests.support.world import HOUR, START, Phone, World, shift
 
 
 def _checkin(site: str, note: str) -> dict:
@@ -80,3 +81,18 @@ def test_a_phone_staff_enrolled_cannot_write_into_the_workers_earlier_checkin(wo
     assert [e.field for e in answer.results[0].errors] == ["entry"]
     own.sync(START)
     assert own.replica.entries["old"].fields["note"] == "最近睡不着"
+
+
+def test_a_check_in_made_offline_before_a_new_phone_stays_off_it_however_late_it_syncs(world: World) -> None:
+    """The worker's own phone was offline for a while: what it wrote before the staff-enrolled
+    phone existed is made before it, though it reaches the server after."""
+    now = time.time_ns() // 1_000_000
+    own = world.phone("zhangwei")
+    own.sync(now - 3 * HOUR)  # a good clock, then no signal
+    own.replica.put("offline", "checkin", _checkin(own.site, "这两天很累"), now - 2 * HOUR)
+
+    other = _staff_enrols_a_phone(world, "zhangwei")
+    own.sync(now)  # signal again
+    other.sync(now)
+
+    assert "offline" in own.replica.entries and "offline" not in other.replica.entries

@@ -9,13 +9,15 @@ import { confirmButton, fill, h, noSite, section } from "../ui.js";
 
 const FORMAT = "nuanxin-export";
 
-/** Everything on this phone except the token, as one JSON document. */
+/** Everything on this phone except its secrets (the token, and the key that signs SMS
+ * reports), as one JSON document: such files get passed around. */
 export async function exportData() {
   return tx(["entries", "outbox", "meta"], "readonly", async (s) => {
     const keys = /** @type {string[]} */ (await req(s.meta.getAllKeys()));
     /** @type {Record<string, any>} */
     const meta = {};
     for (const k of keys) if (k !== "token") meta[k] = await req(s.meta.get(k));
+    if (meta.config?.sms) meta.config = { ...meta.config, sms: null };
     return {
       format: FORMAT, version: 1, exported_at: Date.now(), meta,
       entries: await req(s.entries.getAll()), outbox: await req(s.outbox.index("n").getAll()),
