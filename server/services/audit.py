@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import AuditEvent
-from server.policy import Principal
+from server.policy import Principal, require
 from server.services.csv_export import write_csv
 
 EVENTS = frozenset({
@@ -53,6 +53,7 @@ async def record(
 async def recent(session: AsyncSession, who: Principal, limit: int = 500) -> list[AuditEvent]:
     """The newest events of the administrator's township (and those of no township: failed
     sign-ins and enrolments under unknown names or codes)."""
+    require(who, "audit.read")
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if who.township != "*":
         query = query.where(or_(AuditEvent.township == who.township, AuditEvent.township == ""))

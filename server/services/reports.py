@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Conflict, Entry, Person, Site
-from server.policy import Principal, visible_sites
+from server.policy import Principal, require, visible_sites
 from server.services.csv_export import write_csv
 
 
@@ -34,6 +34,7 @@ class SiteShifts:
 
 
 async def shifts_by_site(session: AsyncSession, who: Principal, limit: int | None = 500) -> list[SiteShifts]:
+    require(who, "shifts.read")
     sites = {
         s.id: SiteShifts(s.id, s.name)
         for s in await session.scalars(select(Site).where(visible_sites(who)).order_by(Site.id))

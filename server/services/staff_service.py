@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import ChangeLog, Conflict, Device, Entry, Person, Site
-from server.policy import Principal, conflict_kinds, visible_sites
+from server.policy import Principal, conflict_kinds, require, visible_sites
 from server.services.clock_correction import TIME_SUSPECT
 from server.services.server_clock import ServerClock
 from server.services.sync_service import REVIEW_AGAIN, assign_seq
@@ -97,6 +97,7 @@ async def resolve_conflict(
     session: AsyncSession, conflict_id: int, choice: int, who: Principal, clock: ServerClock, now: int
 ) -> Conflict:
     """Keep candidate `choice` of an open conflict; the choice supersedes every candidate."""
+    require(who, "conflicts.resolve")
     conflict = await session.scalar(
         select(Conflict).join(Entry, Entry.id == Conflict.entry_id).join(Site, Site.id == Entry.site_id)
         .where(Conflict.id == conflict_id, visible_sites(who), Entry.kind.in_(conflict_kinds(who)))
@@ -129,6 +130,7 @@ async def _shift(session: AsyncSession, who: Principal, entry_id: str) -> Entry:
 async def approve_shift(
     session: AsyncSession, who: Principal, entry_id: str, decision: str, note: str, clock: ServerClock, now: int
 ) -> Entry:
+    require(who, "shifts.approve")
     if decision not in APPROVALS:
         raise StaffEditError([FieldError("decision", "invalid", "approve or return the shift")])
     entry = await _shift(session, who, entry_id)
@@ -145,6 +147,7 @@ async def fix_shift_times(
 ) -> Entry:
     """§7 K3: staff put a shift's times right. A staff edit (fresh server stamp), so every phone
     pulls it; the phone's own times stay in `device_times`, and the time flag is cleared."""
+    require(who, "shifts.approve")
     entry = await _shift(session, who, entry_id)
     future = [name for name, value in (("start", start), ("end", end)) if value is not None and value > now]
     if future:
@@ -183,6 +186,7 @@ class ConflictView:
 
 async def others_open_conflicts(session: AsyncSession, who: Principal) -> int:
     """How many open conflicts in `who`'s sites are for someone else's role (a count only)."""
+    require(who, "conflicts.read")
     return await session.scalar(
         select(func.count()).select_from(Conflict).join(Entry, Entry.id == Conflict.entry_id)
         .join(Site, Site.id == Entry.site_id)
@@ -191,6 +195,7 @@ async def others_open_conflicts(session: AsyncSession, who: Principal) -> int:
 
 
 async def open_conflict_views(session: AsyncSession, who: Principal) -> list[ConflictView]:
+    require(who, "conflicts.read")
     rows = (
         await session.execute(
             select(Conflict, Entry, Person.name, Site.name)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Entry, Person, Site
-from server.policy import Principal, visible_sites
+from server.policy import Principal, require, visible_sites
 from server.services import deployment
 from server.services.csv_export import write_csv
 from sync.subsidy import KINDS, month_pay
@@ -27,6 +27,7 @@ async def sheet(session: AsyncSession, who: Principal, month: str, timezone: str
     """Each person's pay for the month at a site, at the rates of the site's township, by the rule
     the phone's estimate follows (sync/subsidy.py): approved, ended shifts that started in the
     month in the deployment's time zone."""
+    require(who, "subsidy.read")
     rows = await session.execute(
         select(Entry, Person.name, Site.name, Site.township)
         .join(Person, Person.id == Entry.author_id)

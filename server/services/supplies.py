@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Entry, Person, Site
-from server.policy import Principal, visible_sites
+from server.policy import Principal, require, visible_sites
 from sync import ledger
 
 @dataclass
@@ -46,6 +46,7 @@ class SiteSupplies:
 
 
 async def supplies_by_site(session: AsyncSession, who: Principal, now: int) -> list[SiteSupplies]:
+    require(who, "supplies.read")
     sites = {s.id: SiteSupplies(s.id, s.name) for s in await session.scalars(
         select(Site).where(visible_sites(who)).order_by(Site.id))}
     movements = await session.scalars(
