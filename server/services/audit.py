@@ -89,9 +89,15 @@ async def record_sign_in(
         return
     account = await session.scalar(select(StaffAccount).where(StaffAccount.username == username))
     person = await session.get(Person, account.person_id) if account else None
-    # An unknown name has no township: every administrator sees such attempts.
-    await record(session, "sign_in.failed", Actor("anonymous", "", address), now, subject=username,
+    # An unknown name has no township (every administrator sees the attempt), and may be a
+    # password typed into the name box: it is kept only masked, its first character and length.
+    await record(session, "sign_in.failed", Actor("anonymous", "", address), now,
+                 subject=username if account else masked(username),
                  township=person.township if person else "", reason=str(outcome))
+
+
+def masked(typed: str) -> str:
+    return f"{typed[:1]}…({len(typed)})" if typed else ""
 
 
 async def record_export(maker, who: Principal, name: str, address: str, now: datetime, **detail: Any) -> None:

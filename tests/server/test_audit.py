@@ -65,3 +65,15 @@ def test_no_dashboard_route_writes_the_audit_log() -> None:
 
     assert routes
     assert all(set(r.methods) <= {"GET", "HEAD", "OPTIONS"} for r in routes)
+
+
+def test_a_name_nobody_has_is_kept_only_masked(world: World) -> None:
+    """People type their password into the name box: an unknown name must not be shown whole."""
+    world.account("admin1", "admin")
+    world.sign_in("correct horse battery staple", "whatever password")
+    assert world.sign_in("admin1").status_code == 303
+
+    page = world.client.get("/township/audit").text
+
+    assert "correct horse battery staple" not in page
+    assert "c…(28)" in page
