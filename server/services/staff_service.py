@@ -137,8 +137,7 @@ async def approve_shift(
     if decision == "approved" and entry.fields.get("end") is None:
         raise StaffEditError([FieldError("end", "required", "a shift still on duty cannot be approved yet")])
     await staff_edit(session, entry, {"approval": decision, "approval_note": note.strip()}, who, clock, now)
-    if decision == "approved":
-        entry.flags = [f for f in entry.flags if f != REVIEW_AGAIN]
+    entry.flags = [f for f in entry.flags if f != REVIEW_AGAIN]  # reviewed: approved or returned
     return entry
 
 
@@ -152,7 +151,9 @@ async def fix_shift_times(
     future = [name for name, value in (("start", start), ("end", end)) if value is not None and value > now]
     if future:
         raise StaffEditError([FieldError(name, "in_future", "this time is later than now") for name in future])
-    changed = {name: value for name, value in (("start", start), ("end", end)) if entry.fields.get(name) != value}
+    # A blank end leaves the end as it is: it never puts an ended shift back on duty.
+    wanted = {"start": start} if end is None else {"start": start, "end": end}
+    changed = {name: value for name, value in wanted.items() if entry.fields.get(name) != value}
     phone_values = {name: entry.fields.get(name) for name in changed if name not in (entry.device_times or {})}
     if changed:
         await staff_edit(session, entry, changed, who, clock, now)  # checked before anything changes

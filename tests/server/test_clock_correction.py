@@ -192,6 +192,21 @@ def test_staff_fix_a_shifts_times_and_every_phone_gets_them_with_the_phones_own_
     assert other.replica.entries["y2k"] == entry
 
 
+def test_a_time_fix_with_a_blank_end_keeps_the_shift_ended(world: World) -> None:
+    phone = world.phone("lina")
+    phone.sync()
+    phone.replica.put("y2k", "shift", shift(phone.site, start=Y2K - 8 * HOUR, end=Y2K), Y2K)
+    phone.sync()
+    end = phone.replica.entries["y2k"].fields["end"]
+
+    answer = _fix_times(world, "y2k", "2000-01-01T01:00", "")  # Shanghai: 1999-12-31 17:00 UTC
+    phone.sync()
+
+    assert answer.status_code == 303, answer.text
+    assert phone.replica.entries["y2k"].fields["start"] == Y2K - 7 * HOUR
+    assert phone.replica.entries["y2k"].fields["end"] == end, "a blank end put an ended shift back on duty"
+
+
 @pytest.mark.parametrize(
     ("start", "end", "status", "field"),
     [("yesterday", "", 400, "start"), ("2025-11-24T16:00", "2025-11-24T08:00", 409, "end"),
