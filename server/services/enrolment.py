@@ -136,9 +136,11 @@ async def device_principal(session: AsyncSession, token: str) -> Principal | Non
             .where(Device.token_hash == digest(token), Device.revoked_at.is_(None))
         )
     ).first()
-    if row is None:
-        return None
-    device, person = row
+    return None if row is None else phone_principal(*row)
+
+
+def phone_principal(device: Device, person: Person) -> Principal:
+    """Who a phone acts as: its person, on this device, enrolled when (the wellbeing scope)."""
     return Principal(
         person_id=person.id,
         name=person.name,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.models import Device, Person, SmsMessage
 from server.policy import Principal
 from server.services.clock_correction import Correction
+from server.services.enrolment import phone_principal
 from server.services.server_clock import ServerClock
 from server.services.sync_service import Push
 from server.settings import Settings
@@ -65,9 +66,7 @@ async def _device(session: AsyncSession, device_id: str) -> tuple[Device, Princi
     ).first()
     if row is None or not row[0].sms_key:
         raise Refused(f"no enrolled phone {device_id!r}")
-    device, person = row
-    return device, Principal(person_id=person.id, name=person.name, role=person.role, site_id=person.site_id,
-                             township=person.township, device_id=device.id)
+    return row[0], phone_principal(*row)
 
 
 def _parse(text: str) -> sms.Parsed:
