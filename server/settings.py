@@ -116,8 +116,10 @@ class Settings:
             raise SettingsError(f"{problem}; make one with `{MAKE_SECRET}`")
         if settings.sms_number and not re.fullmatch(r"\+?[0-9]{3,20}", settings.sms_number):
             raise SettingsError("NUANXIN_SMS_NUMBER must be a phone number: digits, an optional leading +")
-        token = settings.sms_gateway_token
-        if settings.production and token and len(token) < MIN_SECRET:
-            raise SettingsError(f"NUANXIN_SMS_GATEWAY_TOKEN must be at least {MIN_SECRET} characters; "
-                                f"make one with `{MAKE_SECRET}`")
+        # Bearer tokens other programs send (the SMS gateway, Prometheus): guessable ones open
+        # a way to forge reports or read the counters.
+        for name, token in (("NUANXIN_SMS_GATEWAY_TOKEN", settings.sms_gateway_token),
+                            ("NUANXIN_METRICS_TOKEN", settings.metrics_token)):
+            if settings.production and token and len(token) < MIN_SECRET:
+                raise SettingsError(f"{name} must be at least {MIN_SECRET} characters; make one with `{MAKE_SECRET}`")
         return settings

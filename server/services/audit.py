@@ -18,7 +18,8 @@ from server.policy import Principal, require
 from server.services.csv_export import write_csv
 
 EVENTS = frozenset({
-    "code.issued", "code.spent", "code.refused", "code.void", "device.enrolled", "device.revoked",
+    # A code is spent by the enrolment it makes: "device.enrolled" records both, with who issued it.
+    "code.issued", "code.refused", "code.void", "device.enrolled", "device.revoked",
     "sign_in.ok", "sign_in.failed", "account.created", "person.moved", "settings.changed", "export",
     "conflict.resolved",
 })

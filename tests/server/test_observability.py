@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from server import db
 from server.demo import seed
+from server.settings import Settings, SettingsError
 from sync.client import HttpTransport, enrol
 from sync.replica import Replica
 from tests.support.aio import run
@@ -215,3 +216,12 @@ def test_a_failed_statement_does_not_carry_what_a_person_typed(database_url: str
     message = run(fail())
     assert "INSERT INTO sites" in message
     assert WELLBEING_NOTE not in message
+
+
+def test_a_guessable_metrics_token_stops_a_production_server_naming_it() -> None:
+    strong = "k7Qz-2vLp9Xw4Rt8Yb3Nm6Hc1Jf5Dg0Sa_U"
+    env = {"NUANXIN_ENV": "production", "NUANXIN_SECRET": strong, "NUANXIN_METRICS_TOKEN": "metrics"}
+
+    with pytest.raises(SettingsError, match="NUANXIN_METRICS_TOKEN"):
+        Settings.from_env(env)
+    assert Settings.from_env({**env, "NUANXIN_METRICS_TOKEN": strong[::-1]}).metrics_token == strong[::-1]
