@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 
 class Base(DeclarativeBase):
@@ -81,7 +81,7 @@ class Entry(Base):
     site_id: Mapped[str] = mapped_column(String(64), index=True)
     author_id: Mapped[str] = mapped_column(String(64))
     # Whose entry it is for privacy and pulls: the author, or for a follow-up the worker.
-    subject_id: Mapped[str] = mapped_column(String(64), index=True)
+    subject_id: Mapped[str] = mapped_column(String(64))
     device_id: Mapped[str] = mapped_column(String(32))
     fields: Mapped[dict[str, Any]]
     stamps: Mapped[dict[str, Any]]
@@ -91,8 +91,22 @@ class Entry(Base):
     seq: Mapped[int] = mapped_column(BigInteger, index=True)
     created_at: Mapped[datetime]  # when it was made: its first (corrected) stamp, not its arrival
     updated_at: Mapped[datetime]
+    # The site a transfer goes to, `fields["to_site"]` as a column so that pulls and pages can
+    # use an index. Set with the fields (`_fields_set` below).
+    to_site: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_entries_kind_site", "kind", "site_id"),)
+    # A pull reads each part of a phone's scope as a range of seq (policy.device_scope).
+    __table_args__ = (
+        Index("ix_entries_subject_seq", "subject_id", "seq"),
+        Index("ix_entries_kind_site_seq", "kind", "site_id", "seq"),
+        Index("ix_entries_to_site_seq", "to_site", "seq"),
+    )
+
+    @validates("fields")
+    def _fields_set(self, _key: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Wherever an entry's fields are written through the ORM, its `to_site` follows."""
+        self.to_site = fields.get("to_site")
+        return fields
 
 
 class Conflict(Base):

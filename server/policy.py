@@ -140,19 +140,29 @@ def _transfer_errors(who: Principal, named: str, target: Site | None) -> list[Fi
     return []
 
 
-def visible_to_device(who: Principal) -> ColumnElement[bool]:
+def device_scope(who: Principal) -> list[ColumnElement[bool]]:
     """Scoped pulls: a phone sees its person's entries and its site's supply ledger, including
     transfers other sites sent it (they count in its stock).
 
     Of its person's wellbeing it sees only what was made on it or after it was enrolled, and
     the follow-ups on those check-ins: a code issued by staff must not open a worker's
-    wellbeing history (docs/roles.md, "A new phone and wellbeing")."""
+    wellbeing history (docs/roles.md, "A new phone and wellbeing").
+
+    The scope is the union of the parts returned. They are disjoint, and each begins with
+    equalities an index of entries pairs with seq, so a pull reads each part as a range of seq
+    and merges them (sync_service.pull) rather than reading and sorting all of them."""
     mine = Entry.subject_id == who.person_id
-    own = and_(mine, or_(Entry.kind.not_in(WELLBEING_KINDS), _wellbeing_of_this_phone(who)))
+    parts = [and_(mine, or_(Entry.kind.not_in(WELLBEING_KINDS), _wellbeing_of_this_phone(who)))]
     if who.site_id is None:
-        return own
-    ours = or_(Entry.site_id == who.site_id, Entry.fields["to_site"].as_string() == who.site_id)
-    return or_(own, and_(Entry.kind.in_(SITE_SHARED_KINDS), ours))
+        return parts
+    others = Entry.subject_id != who.person_id  # the person's own are all in the first part
+    parts += [
+        and_(Entry.kind == kind, Entry.site_id == who.site_id, others) for kind in sorted(SITE_SHARED_KINDS)
+    ]
+    sent_here = and_(
+        Entry.to_site == who.site_id, Entry.kind.in_(SITE_SHARED_KINDS), Entry.site_id != who.site_id
+    )
+    return [*parts, and_(sent_here, others)]
 
 
 def _made_here_or_since(who: Principal, entry: Entry) -> bool:
