@@ -39,9 +39,6 @@ class Device(Base):
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
     last_sync_at: Mapped[datetime | None]
     app_version: Mapped[str | None] = mapped_column(String(40))
-    # No longer read or written: the scope of a pull travels in its cursor (sync_service.scope_of,
-    # docs/decisions.md). Kept until a migration drops it.
-    scope_site: Mapped[str | None] = mapped_column(String(64))
     # Keys the code of this phone's SMS reports (docs/sms.md). Kept as is: the server must
     # compute the code, so it cannot be a hash like the token.
     sms_key: Mapped[str | None] = mapped_column(String(64))
