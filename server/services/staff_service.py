@@ -11,15 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.models import ChangeLog, Conflict, Device, Entry, Person, Site
+from server.models import Conflict, Device, Entry, Person, Site
 from server.policy import Principal, conflict_kinds, require, visible_sites
 from server.services.clock_correction import TIME_SUSPECT
 from server.services.server_clock import ServerClock
-from server.services.sync_service import REVIEW_AGAIN, assign_seq
+from server.services.sync_service import REVIEW_AGAIN, assign_seq, server_change
 from sync.entries import KINDS, FieldError, check_entry, check_fields
 from sync.merge import DELETED, Edit, State, merge
 
@@ -47,16 +46,7 @@ async def staff_edit(
     moment = datetime.fromtimestamp(now / 1000, UTC)
     entry.fields, entry.stamps, entry.deleted = outcome.state.fields, outcome.state.stamps, outcome.state.deleted
     entry.updated_at = moment
-    session.add(
-        ChangeLog(
-            id=str(uuid.uuid4()),
-            device_id=clock.node,
-            entry_id=entry.id,
-            body=msgspec.json.encode({"by": who.person_id, "stamp": stamp, "fields": fields}).decode(),
-            result={"status": "applied", "stamp": stamp},
-            received_at=moment,
-        )
-    )
+    session.add(server_change(clock, entry.id, stamp, moment, {"by": who.person_id, "fields": fields}))
     await assign_seq(session, [entry])
 
 
@@ -79,16 +69,7 @@ async def staff_create(
         deleted=False, flags=[], device_times={}, seq=0, created_at=moment, updated_at=moment,
     )
     session.add(entry)
-    session.add(
-        ChangeLog(
-            id=str(uuid.uuid4()),
-            device_id=clock.node,
-            entry_id=entry.id,
-            body=msgspec.json.encode({"by": who.person_id, "stamp": stamp, "fields": fields}).decode(),
-            result={"status": "applied", "stamp": stamp},
-            received_at=moment,
-        )
-    )
+    session.add(server_change(clock, entry.id, stamp, moment, {"by": who.person_id, "fields": fields}))
     await assign_seq(session, [entry])
     return entry
 

@@ -185,14 +185,7 @@ class Push:
         for name, value in review.items():
             state.fields[name], state.stamps[name] = value, stamp
         self.session.add(
-            ChangeLog(
-                id=str(uuid.uuid4()),
-                device_id=self.clock.node,
-                entry_id=change.entry,
-                body=msgspec.json.encode({"by": "server", "after": change.id, "stamp": stamp, "fields": review}).decode(),
-                result={"status": "applied", "stamp": stamp},
-                received_at=self.now,
-            )
+            server_change(self.clock, change.entry, stamp, self.now, {"by": "server", "after": change.id, "fields": review})
         )
 
     async def _stocktake_conflict(self, entry_id: str, fields: dict[str, Any], stamp: str) -> dict:
@@ -278,6 +271,19 @@ class Push:
     async def finish(self) -> None:
         """S8: give every touched entry the next seq values, holding the counter lock to commit."""
         await assign_seq(self.session, list(self.touched.values()))
+
+
+def server_change(clock: ServerClock, entry_id: str, stamp: str, moment: datetime, body: dict) -> ChangeLog:
+    """The record of a change the server made itself (a staff edit, a follow-up, a send-back to
+    review): logged like a phone's, under the server's node, applied with its stamp."""
+    return ChangeLog(
+        id=str(uuid.uuid4()),
+        device_id=clock.node,
+        entry_id=entry_id,
+        body=msgspec.json.encode({**body, "stamp": stamp}).decode(),
+        result={"status": "applied", "stamp": stamp},
+        received_at=moment,
+    )
 
 
 async def assign_seq(session: AsyncSession, rows: list[Entry]) -> None:

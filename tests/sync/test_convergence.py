@@ -225,6 +225,9 @@ async def enrolled(session: AsyncSession, person: str) -> tuple[str, str]:
     through POST /api/enrol, whose per-address rate limit the many phones here would trip."""
     now = datetime.now(UTC)
     device, token, _, _ = await enrol(session, await issue_code(session, person, now), now)
+    # Every phone here is enrolled before anything of the example is made (its times start in
+    # 2025, its clocks jump by years): a phone sees its person's wellbeing from its enrolment on.
+    device.created_at = datetime(1970, 1, 2, tzinfo=UTC)
     await session.flush()
     return device.id, token
 
@@ -534,17 +537,17 @@ class Reference:
                 self._conflict(change.entry, "deleted", True, tombstone, False, stamp)  # M5
                 conflict = True
             approved = change.kind == "shift" and model.fields.get("approval") == "approved"
-            times = [model.fields.get(name) for name in ("start", "end")]
+            paid = [model.fields.get(name) for name in ("start", "end", "kind")]  # M8: what pay depends on
             for name, value in fields.items():
                 conflict |= self._field(change.entry, model, name, value, stamp, base.get(name))
             if created and change.kind == "supply" and fields.get("movement") == "stocktake":
                 conflict |= self._stocktake(change.entry, fields, stamp)
-            # M8: a phone that moves an approved shift's times sends it back to review.
-            review = approved and not model.deleted and not change.id.startswith("staff-") and times != [
-                model.fields.get(name) for name in ("start", "end")
+            # M8: a phone that moves an approved shift's times or changes its kind sends it back to review.
+            review = approved and not model.deleted and not change.id.startswith("staff-") and paid != [
+                model.fields.get(name) for name in ("start", "end", "kind")
             ]
             assert review == (change.id in self.reviews), (
-                f"{change.id} moved the times of approved shift {change.entry}: review expected {review}"
+                f"{change.id} changed the pay of approved shift {change.entry}: review expected {review}"
             )
             if review:
                 model.fields["approval"], model.stamps["approval"] = "pending", self.reviews[change.id]
