@@ -12,7 +12,7 @@ from msgspec import Struct
 from server.dashboard.common import TownshipPages, now, page, staff
 from server.deps import MakerDep
 from server.policy import Principal
-from server.ratelimit import client_key
+from server.ratelimit import client_key, public_base_url
 from server.services import audit, deployment, people
 from server.services.enrolment import issue_code
 from server.services.qr import enrol_link, qr_svg
@@ -22,7 +22,7 @@ ENROLLED_ROLES = ("worker", "lead")  # who enrols a phone (the people page offer
 
 
 def _qr(request: Request, code: str, name: str) -> dict[str, str]:
-    link = enrol_link(str(request.base_url), code)
+    link = enrol_link(public_base_url(request), code)
     return {"link": link, "qr": qr_svg(link, f"{name} 的激活码二维码 · enrolment QR code")}
 
 

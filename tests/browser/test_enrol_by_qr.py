@@ -3,6 +3,7 @@ the code filled in, and the code does not stay in the address bar or the history
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
@@ -35,3 +36,20 @@ def test_opening_the_qr_link_on_a_phone_fills_in_the_code_and_enrols(
     phone.click("[data-test=enrol-submit]")
     phone.wait_for_selector("[data-test=shift-list]")
     assert phone.evaluate("async () => (await import('/js/db.js')).getMeta('person')")["id"] == person
+
+
+def test_behind_a_proxy_that_ends_tls_the_link_is_https(new_phone: Callable[..., Page], server: ServerProcess) -> None:
+    """The test server trusts 127.0.0.1 as a proxy (conftest); deploy/ sets X-Forwarded-Proto."""
+    person = new_worker(server, name="代理后")
+    desk = new_phone(viewport={"width": 1280, "height": 900}, is_mobile=False, has_touch=False)
+    desk.goto("/township/people")
+    token = desk.get_attribute(f"tr[data-person-id={person}] input[name=_csrf_token]", "value")
+    path = f"/township/people/{person}/code"
+
+    def link(headers: dict) -> str:
+        answer = desk.request.post(path, form={"_csrf_token": token}, headers=headers)
+        assert answer.ok, answer.status
+        return re.search(r'data-link="([^"]+)"', answer.text())[1]
+
+    assert link({"X-Forwarded-Proto": "https"}).startswith(f"https://{server.url.split('://')[1]}/#/enrol/")
+    assert link({}).startswith(f"{server.url}/#/enrol/")
