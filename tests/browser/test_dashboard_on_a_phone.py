@@ -70,7 +70,7 @@ def _replica(server: ServerProcess, person: str) -> tuple[Replica, HttpTransport
     return Replica(device=answer["device"]), HttpTransport(http, answer["token"])
 
 
-def _a_township_with_some_of_everything(server: ServerProcess) -> None:
+def _a_township_with_some_of_everything(server: ServerProcess) -> str:
     person, site = _worker_with_a_site(server)
     (first, one), (second, two) = _replica(server, person), _replica(server, person)
     now = now_ms()
@@ -90,6 +90,7 @@ def _a_township_with_some_of_everything(server: ServerProcess) -> None:
     second.put("q1", "shift", {"post": "西门卡口（南侧）停车场入口"}, now - 80 * 60_000)
     sync(first, one)
     sync(second, two)
+    return site
 
 
 def _care_account(server: ServerProcess) -> str:
@@ -119,7 +120,7 @@ def _problems(page: Page, path: str) -> list:
 
 
 def test_no_dashboard_page_scrolls_sideways_at_390_px(new_phone: Callable[..., Page], server: ServerProcess) -> None:
-    _a_township_with_some_of_everything(server)
+    site = _a_township_with_some_of_everything(server)
     admin = new_phone()  # the development sign-in: an administrator of every township
     problems = [p for path in PAGES for p in _problems(admin, path)]
     admin.goto("/township/people")  # the code page answers a POST: reached by its button
@@ -127,6 +128,11 @@ def test_no_dashboard_page_scrolls_sideways_at_390_px(new_phone: Callable[..., P
     admin.wait_for_selector("[data-test=qr]")
     if (found := admin.evaluate(OVERFLOW, WIDTH))["scroll"] > WIDTH:
         problems.append(("code page", found))
+    admin.goto("/township/people")  # and a whole site's printable sheet
+    admin.locator(f"[data-test=site-codes-{site}]").click()
+    admin.wait_for_selector("[data-test=code-card]")
+    if (found := admin.evaluate(OVERFLOW, WIDTH))["scroll"] > WIDTH:
+        problems.append(("code sheet", found))
 
     care = new_phone()
     care.goto("/township/login")
