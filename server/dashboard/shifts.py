@@ -111,5 +111,5 @@ class ShiftPages(TownshipPages):
     @route("/subsidy.csv", http_method=["GET", "HEAD"], opt={"action": "subsidy.read"})
     async def subsidy_csv(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
         month, rows = await self._sheet(request, maker, settings)
-        return await csv_download(request, maker, await staff(request), "subsidy.csv", subsidy.sheet_csv(rows, month),
-                                  filename=f"subsidy-{month}.csv", month=month)
+        return await csv_download(request, maker, await staff(request), "subsidy.csv",
+                                  subsidy.sheet_csv(rows, month), filename=f"subsidy-{month}.csv", month=month)

@@ -24,8 +24,8 @@ WIDTH = 390
 HOUR = 3_600_000
 PASSWORD = "correct horse battery"
 LONG = "夜里睡不着，总是想着白天卡口排队的人，希望有人能聊聊，也想知道下周能不能换到白班"
-PAGES = ["/township/", "/township/supplies", "/township/conflicts", "/township/wellbeing", "/township/subsidy",
-         "/township/people", "/township/settings", "/township/audit", "/township/password"]
+PAGES = ["/township/", "/township/supplies", "/township/conflicts", "/township/wellbeing",
+         "/township/subsidy", "/township/people", "/township/settings", "/township/audit", "/township/password"]
 CARE_PAGES = ["/township/", "/township/conflicts", "/township/wellbeing", "/township/password"]
 
 OVERFLOW = """(width) => {
@@ -36,9 +36,13 @@ OVERFLOW = """(width) => {
   return { scroll: document.documentElement.scrollWidth, wide: wide.slice(0, 5) };
 }"""
 # Buttons, links and fields that are not on screen horizontally, or are squeezed to nothing.
-UNREACHABLE = """(width) => [...document.querySelectorAll("main button, main a[href], main select, main input:not([type=hidden]), main textarea, header a, header button")]
+UNREACHABLE = """(width) => [...document.querySelectorAll(["main button", "main a[href]", "main select",
+    "main input:not([type=hidden])", "main textarea", "header a", "header button"].join())]
   .filter((el) => el.getClientRects().length > 0)
-  .filter((el) => { const r = el.getBoundingClientRect(); return r.left < 0 || r.right > width || r.width < 16; })
+  .filter((el) => {
+    const r = el.getBoundingClientRect();
+    return r.left < 0 || r.right > width || r.width < 16;
+  })
   .map((el) => el.outerHTML.slice(0, 90))"""
 # Chinese set one character a line: a cell's text as tall as its characters.
 ONE_CHAR_LINES = """() => [...document.querySelectorAll("main td, main th")].filter((cell) => {
@@ -57,14 +61,16 @@ def _worker_with_a_site(server: ServerProcess) -> tuple[str, str]:
     async def write(session: Any) -> None:
         session.add(Site(id=f"s{suffix}", name="城关镇东门外第三社区居委会", township=TOWNSHIP))
         await session.flush()
-        session.add(Person(id=f"w{suffix}", name="欧阳明月", role="worker", site_id=f"s{suffix}", township=TOWNSHIP))
+        session.add(Person(id=f"w{suffix}", name="欧阳明月", role="worker", site_id=f"s{suffix}",
+                           township=TOWNSHIP))
 
     _run(write, server.database_url)
     return f"w{suffix}", f"s{suffix}"
 
 
 def _replica(server: ServerProcess, person: str) -> tuple[Replica, HttpTransport]:
-    http = httpx.Client(base_url=server.url, headers={"X-Forwarded-For": f"10.9.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"})
+    address = f"10.9.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"  # its own enrolment limit
+    http = httpx.Client(base_url=server.url, headers={"X-Forwarded-For": address})
     code = _run(lambda s: issue_code(s, person, datetime.now(UTC)), server.database_url)
     answer = enrol("", code, http)
     return Replica(device=answer["device"]), HttpTransport(http, answer["token"])
@@ -119,7 +125,9 @@ def _problems(page: Page, path: str) -> list:
     return problems
 
 
-def test_no_dashboard_page_scrolls_sideways_at_390_px(new_phone: Callable[..., Page], server: ServerProcess) -> None:
+def test_no_dashboard_page_scrolls_sideways_at_390_px(
+    new_phone: Callable[..., Page], server: ServerProcess
+) -> None:
     site = _a_township_with_some_of_everything(server)
     admin = new_phone()  # the development sign-in: an administrator of every township
     problems = [p for path in PAGES for p in _problems(admin, path)]

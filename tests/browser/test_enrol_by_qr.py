@@ -38,7 +38,9 @@ def test_opening_the_qr_link_on_a_phone_fills_in_the_code_and_enrols(
     assert phone.evaluate("async () => (await import('/js/db.js')).getMeta('person')")["id"] == person
 
 
-def test_behind_a_proxy_that_ends_tls_the_link_is_https(new_phone: Callable[..., Page], server: ServerProcess) -> None:
+def test_behind_a_proxy_that_ends_tls_the_link_is_https(
+    new_phone: Callable[..., Page], server: ServerProcess
+) -> None:
     """The test server trusts 127.0.0.1 as a proxy (conftest); deploy/ sets X-Forwarded-Proto."""
     person = new_worker(server, name="代理后")
     desk = new_phone(viewport={"width": 1280, "height": 900}, is_mobile=False, has_touch=False)

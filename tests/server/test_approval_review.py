@@ -31,7 +31,8 @@ def _paid_hours(world: World) -> list[str]:
     page = world.client.get(f"/township/subsidy?month={NOVEMBER}").text
     if not re.search(r"<td[^>]*>张伟</td>", page):
         return []
-    return re.findall(r"<td[^>]*>([^<]*)</td>", re.split(r"<td[^>]*>张伟</td>", page, maxsplit=1)[1].split("</tr>", 1)[0])
+    row = re.split(r"<td[^>]*>张伟</td>", page, maxsplit=1)[1].split("</tr>", 1)[0]
+    return re.findall(r"<td[^>]*>([^<]*)</td>", row)
 
 
 def test_a_phone_edit_to_an_approved_shifts_end_sends_it_back_to_review(world: World) -> None:

@@ -52,11 +52,15 @@ def test_a_site_sheet_gives_each_worker_of_the_site_a_new_code_that_enrols(world
     assert enrol("", code, world.client)["person"]["id"] == "zhangwei"
 
 
+def _form(world: World) -> dict:
+    return {"_csrf_token": world.csrf()}
+
+
 def test_a_sheet_for_a_site_out_of_scope_or_by_care_staff_is_refused(world: World) -> None:
     world.account("care1", "care")
     world.sign_in("care1")
-    assert world.client.post("/township/sites/dongfeng/codes", data={"_csrf_token": world.csrf()}).status_code == 403
+    assert world.client.post("/township/sites/dongfeng/codes", data=_form(world)).status_code == 403
 
     world.account("staff1", "staff")
     world.sign_in("staff1")
-    assert world.client.post("/township/sites/nowhere/codes", data={"_csrf_token": world.csrf()}).status_code == 403
+    assert world.client.post("/township/sites/nowhere/codes", data=_form(world)).status_code == 403
