@@ -106,3 +106,14 @@ def client_key(connection: ASGIConnection) -> str:
         if not _trusted(address, proxies):
             return address[:64]
     return forwarded[0][:64] if forwarded else peer
+
+
+def public_base_url(connection: ASGIConnection) -> str:
+    """The address a phone reaches this server at: behind a trusted proxy that ends TLS
+    (deploy/), the scheme the proxy was asked with, not the plain HTTP it forwards."""
+    base = str(connection.base_url).rstrip("/")
+    peer = connection.client.host if connection.client else "unknown"
+    scheme = connection.headers.get("x-forwarded-proto", "")
+    if scheme in ("http", "https") and _trusted(peer, connection.app.state.settings.proxies):
+        return scheme + base[base.index(":"):]
+    return base

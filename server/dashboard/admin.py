@@ -12,9 +12,18 @@ from msgspec import Struct
 from server.dashboard.common import TownshipPages, now, page, staff
 from server.deps import MakerDep
 from server.policy import Principal
-from server.ratelimit import client_key
+from server.ratelimit import client_key, public_base_url
 from server.services import audit, deployment, people
 from server.services.enrolment import issue_code
+from server.services.qr import enrol_link, qr_svg
+
+
+ENROLLED_ROLES = ("worker", "lead")  # who enrols a phone (the people page offers codes to these)
+
+
+def _qr(request: Request, code: str, name: str) -> dict[str, str]:
+    link = enrol_link(public_base_url(request), code)
+    return {"link": link, "qr": qr_svg(link, f"{name} 的激活码二维码 · enrolment QR code")}
 
 
 class Move(Struct):
@@ -58,7 +67,24 @@ class AdminPages(TownshipPages):
             if person is None:
                 raise PermissionDeniedException("这个人不在您的管辖范围 / not in your scope")
             code = await issue_code(session, person.id, now(), audit.Actor.of(who, client_key(request)))
-        return page(request, "code.html", person=person, code=code)
+        return page(request, "code.html", person=person, code=code, **_qr(request, code, person.name))
+
+    @post("/sites/{site_id:str}/codes", status_code=200, opt={"action": "people.enrol"})
+    async def code_sheet(self, request: Request, site_id: FromPath[str], maker: MakerDep) -> Template:
+        """A printable sheet: a new code for each worker of one site, each with its QR code."""
+        who = await staff(request)
+        by = audit.Actor.of(who, client_key(request))
+        async with maker.begin() as session:
+            site = next((s for s in await people.sites_in_scope(session, who) if s.id == site_id), None)
+            if site is None:
+                raise PermissionDeniedException("这个站点不在您的管辖范围 / not in your scope")
+            workers = [p for p in await people.people_in_scope(session, who)
+                       if p.site_id == site.id and p.role in ENROLLED_ROLES]
+            cards = []
+            for person in workers:
+                code = await issue_code(session, person.id, now(), by)
+                cards.append({"name": person.name, "code": code, **_qr(request, code, person.name)})
+        return page(request, "codes_sheet.html", site=site, cards=cards)
 
     @post("/devices/{device_id:str}/revoke", status_code=303, opt={"action": "people.enrol"})
     async def revoke(self, request: Request, device_id: FromPath[str], maker: MakerDep) -> Redirect:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from litestar import Request, Response, get
+from litestar import Request, Response, get, route
 
-from server.dashboard.common import TownshipPages, now, page, staff
+from server.dashboard.common import TownshipPages, csv_download, page, staff
 from server.deps import MakerDep, SettingsDep
-from server.ratelimit import client_key
 from server.services import audit
 
 EXPORT_LIMIT = 100_000
@@ -22,14 +21,10 @@ class AuditPages(TownshipPages):
             events = await audit.recent(session, who)
         return page(request, "audit.html", events=events)
 
-    @get("/audit.csv", opt={"action": "audit.read"})
+    @route("/audit.csv", http_method=["GET", "HEAD"], opt={"action": "audit.read"})
     async def audit_csv(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
         who = await staff(request)
         async with maker() as session:
             events = await audit.recent(session, who, limit=EXPORT_LIMIT)
-        await audit.record_export(maker, who, "audit.csv", client_key(request), now())
-        return Response(
-            audit.events_csv(events, ZoneInfo(settings.timezone)).encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
-            headers={"content-disposition": 'attachment; filename="audit.csv"'},
-        )
+        return await csv_download(request, maker, who, "audit.csv",
+                                  audit.events_csv(events, ZoneInfo(settings.timezone)))

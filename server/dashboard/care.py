@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post, route
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Struct
 
-from server.dashboard.common import TownshipPages, page, refused_as_409, staff
-from server.deps import MakerDep, now_ms
+from server.dashboard.common import TownshipPages, csv_download, page, refused_as_409, staff
+from server.dashboard.filters import make_filters
+from server.deps import MakerDep, SettingsDep, now_ms
 from server.policy import allowed
 from server.services import wellbeing
+from server.services.csv_export import csv_chunks
 
 
 class FollowupForm(Struct):
@@ -26,6 +28,13 @@ class CarePages(TownshipPages):
             counts = await wellbeing.counts_by_site(session, who)
             details = await wellbeing.details(session, who) if allowed(who, "wellbeing.details") else None
         return page(request, "wellbeing.html", counts=counts, details=details)
+
+    @route("/export/wellbeing.csv", http_method=["GET", "HEAD"], opt={"action": "wellbeing.details"})
+    async def wellbeing_export(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
+        who = await staff(request)
+        async with maker() as session:
+            rows = await wellbeing.details_rows(session, who, make_filters(settings.timezone)["when"])
+        return await csv_download(request, maker, who, "wellbeing.csv", csv_chunks(rows))
 
     @post("/wellbeing/{checkin_id:str}/followup", status_code=303, opt={"action": "followups.write"})
     async def followup(

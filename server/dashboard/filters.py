@@ -14,6 +14,7 @@ LABELS = {
     "shift": "值班", "supply": "物资", "request": "申领", "checkin": "关怀打卡", "followup": "回访",
     "post": "岗位", "start": "开始", "end": "结束", "kind": "班次", "note": "备注", "quantity": "数量",
     "deleted": "删除",
+    "received": "入库", "used": "使用", "issued": "发放", "transferred": "调拨", "stocktake": "盘点",
     "open": "待处理", "delivered": "已发放", "declined": "未批准",
     "worker": "社区工作者", "lead": "站点负责人", "staff": "镇街工作人员", "care": "关怀专员", "admin": "管理员",
 }

@@ -6,17 +6,16 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, get, post, route
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Struct
 
-from server.dashboard.common import TownshipPages, now, page, refused_as_409, staff
+from server.dashboard.common import TownshipPages, csv_download, page, refused_as_409, staff
 from server.dashboard.filters import make_filters
 from server.deps import MakerDep, SettingsDep, now_ms
 from server.errors import ApiError
-from server.ratelimit import client_key
-from server.services import audit, reports, subsidy
+from server.services import reports, subsidy
 from server.services.staff_service import approve_shift, fix_shift_times
 
 MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
@@ -82,18 +81,14 @@ class ShiftPages(TownshipPages):
                 await fix_shift_times(session, who, entry_id, start, end, request.app.state.clock, now_ms())
         return Redirect("/township/", status_code=303)
 
-    @get("/export/shifts.csv", opt={"action": "shifts.read"})
+    @route("/export/shifts.csv", http_method=["GET", "HEAD"], opt={"action": "shifts.read"})
     async def shifts_export(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
         who = await staff(request)
         async with maker() as session:
             sites = await reports.shifts_by_site(session, who, limit=None)
-        await audit.record_export(maker, who, "shifts.csv", client_key(request), now())
         filters = make_filters(settings.timezone)
-        return Response(
-            reports.shifts_csv(sites, filters["when"], filters["label"]).encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
-            headers={"content-disposition": 'attachment; filename="shifts.csv"'},
-        )
+        return await csv_download(request, maker, who, "shifts.csv",
+                                  reports.shifts_csv(sites, filters["when"], filters["label"]))
 
     # -- the monthly subsidy sheet ----------------------------------------------------------------
 
@@ -113,13 +108,8 @@ class ShiftPages(TownshipPages):
         month, rows = await self._sheet(request, maker, settings)
         return page(request, "subsidy.html", month=month, rows=rows, total=sum(r.amount for r in rows))
 
-    @get("/subsidy.csv", opt={"action": "subsidy.read"})
+    @route("/subsidy.csv", http_method=["GET", "HEAD"], opt={"action": "subsidy.read"})
     async def subsidy_csv(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
         month, rows = await self._sheet(request, maker, settings)
-        await audit.record_export(maker, await staff(request), "subsidy.csv", client_key(request), now(),
-                                  month=month)
-        return Response(
-            subsidy.sheet_csv(rows, month).encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
-            headers={"content-disposition": f'attachment; filename="subsidy-{month}.csv"'},
-        )
+        return await csv_download(request, maker, await staff(request), "subsidy.csv",
+                                  subsidy.sheet_csv(rows, month), filename=f"subsidy-{month}.csv", month=month)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post, route
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Struct
 from sqlalchemy import select
 
-from server.dashboard.common import TownshipPages, page, refused_as_409, staff
-from server.deps import MakerDep, now_ms
+from server.dashboard.common import TownshipPages, csv_download, page, refused_as_409, staff
+from server.dashboard.filters import make_filters
+from server.deps import MakerDep, SettingsDep, now_ms
 from server.errors import ApiError
 from server.models import Entry, Site
 from server.policy import visible_sites
 from server.services.staff_service import staff_edit
-from server.services.supplies import supplies_by_site
+from server.services.supplies import movements_rows, requests_rows, supplies_by_site
+from server.services.csv_export import csv_chunks
 from sync import ledger
 
 
@@ -29,6 +31,23 @@ class SupplyPages(TownshipPages):
         async with maker() as session:
             sites = await supplies_by_site(session, who, now_ms())
         return page(request, "supplies.html", sites=sites, rate_days=ledger.RATE_DAYS, low_days=ledger.LOW_DAYS)
+
+    @route("/export/supplies.csv", http_method=["GET", "HEAD"], opt={"action": "supplies.read"})
+    async def movements_export(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
+        who = await staff(request)
+        filters = make_filters(settings.timezone)
+        async with maker() as session:
+            rows = await movements_rows(session, who, filters["when"], filters["label"])
+        return await csv_download(request, maker, who, "supplies.csv", csv_chunks(rows))
+
+    @route("/export/requests.csv", http_method=["GET", "HEAD"], opt={"action": "supplies.read"})
+    async def requests_export(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
+        who = await staff(request)
+        filters = make_filters(settings.timezone)
+        async with maker() as session:
+            sites = await supplies_by_site(session, who, now_ms())
+        return await csv_download(request, maker, who, "requests.csv",
+                                  csv_chunks(requests_rows(sites, filters["when"], filters["label"])))
 
     @post("/requests/{entry_id:str}/status", status_code=303, opt={"action": "requests.decide"})
     async def decide(

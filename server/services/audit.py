@@ -6,6 +6,7 @@ Nothing in the dashboard edits or deletes an event; administrators read and expo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import AuditEvent
 from server.policy import Principal, require
-from server.services.csv_export import write_csv
+from server.services.csv_export import csv_chunks
 
 EVENTS = frozenset({
     # A code is spent by the enrolment it makes: "device.enrolled" records both, with who issued it.
@@ -61,9 +62,9 @@ async def recent(session: AsyncSession, who: Principal, limit: int = 500) -> lis
     return list(await session.scalars(query))
 
 
-def events_csv(events: list[AuditEvent], timezone) -> str:
+def events_csv(events: list[AuditEvent], timezone) -> Iterator[str]:
     header = ["时间 time", "事件 event", "谁 actor", "对象 subject", "镇街 township", "地址 address", "详情 detail"]
-    return write_csv([header, *(
+    return csv_chunks([header, *(
         [_when(e.at, timezone), e.event, e.actor, e.subject, e.township, e.address,
          "; ".join(f"{k}={v}" for k, v in sorted(e.detail.items()))]
         for e in events

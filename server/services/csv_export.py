@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -20,10 +20,20 @@ def safe_cell(value: object) -> object:
     return value
 
 
-def write_csv(rows: Iterable[Sequence[object]]) -> str:
-    """A CSV that Excel opens with the Chinese intact: UTF-8 with a byte-order mark, CRLF."""
+def csv_chunks(rows: Iterable[Sequence[object]], rows_per_chunk: int = 500) -> Iterator[str]:
+    """A CSV that Excel opens with the Chinese intact (UTF-8 with a byte-order mark, CRLF), in
+    pieces that a download streams."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
-    return out.getvalue()
+    for n, row in enumerate(rows, 1):
+        writer.writerow([safe_cell(cell) for cell in row])
+        if n % rows_per_chunk == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+def write_csv(rows: Iterable[Sequence[object]]) -> str:
+    return "".join(csv_chunks(rows))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Conflict, Entry, Person, Site
 from server.policy import Principal, require, visible_sites
-from server.services.csv_export import write_csv
+from server.services.csv_export import csv_chunks
 
 
 @dataclass
@@ -85,11 +86,11 @@ CSV_HEADER = ["站点 Site", "姓名 Name", "岗位 Post", "班次 Kind", "开�
               "审核 Approval", "提示 Notes"]
 
 
-def shifts_csv(sites: list[SiteShifts], when, label) -> str:
+def shifts_csv(sites: list[SiteShifts], when, label) -> Iterator[str]:
     rows: list[list[object]] = [CSV_HEADER]
     for site in sites:
         for s in site.shifts:
             notes = "时间已校正" if "clock_corrected" in s.flags else ""
             rows.append([site.name, s.worker, s.post, label(s.kind), when(s.start), when(s.end),
                          "" if s.hours is None else s.hours, label(s.approval), notes])
-    return write_csv(rows)
+    return csv_chunks(rows)

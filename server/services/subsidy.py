@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import msgspec
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.models import Entry, Person, Site
 from server.policy import Principal, require, visible_sites
 from server.services import deployment
-from server.services.csv_export import write_csv
+from server.services.csv_export import csv_chunks
 from sync.subsidy import KINDS, month_pay
 
 
@@ -48,8 +49,8 @@ async def sheet(session: AsyncSession, who: Principal, month: str, timezone: str
     return sorted(people, key=lambda r: (r.site, r.person))
 
 
-def sheet_csv(rows: list[SubsidyRow], month: str) -> str:
-    return write_csv([
+def sheet_csv(rows: list[SubsidyRow], month: str) -> Iterator[str]:
+    return csv_chunks([
         [f"月度补助发放表 {month}"],
         ["站点", "姓名", "白班小时", "夜班小时", "备勤小时", "补助金额(元)", "签字"],
         *([r.site, r.person, r.hours["day"], r.hours["night"], r.hours["on_call"], f"{r.amount:.2f}", ""]

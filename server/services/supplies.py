@@ -51,7 +51,7 @@ async def supplies_by_site(session: AsyncSession, who: Principal, now: int) -> l
         select(Site).where(visible_sites(who)).order_by(Site.id))}
     movements = await session.scalars(
         select(Entry).where(Entry.kind == "supply", Entry.deleted.is_(False))
-        .where(or_(Entry.site_id.in_(sites), Entry.fields["to_site"].as_string().in_(sites)))
+        .where(or_(Entry.site_id.in_(sites), Entry.to_site.in_(sites)))
     )
     by_site: dict[str, list[dict]] = defaultdict(list)
     for entry in movements:
@@ -73,3 +73,36 @@ async def supplies_by_site(session: AsyncSession, who: Principal, now: int) -> l
     for site in sites.values():
         site.requests.sort(key=lambda r: (r.status != "open", not r.urgent, -r.at))
     return list(sites.values())
+
+
+MOVEMENTS_HEADER = ["站点 Site", "物资 Item", "类型 Movement", "数量 Quantity", "单位 Unit", "调往 To site",
+                    "时间 Time", "登记人 Recorded by", "备注 Note"]
+REQUESTS_HEADER = ["站点 Site", "物资 Item", "数量 Quantity", "单位 Unit", "紧急 Urgent", "状态 Status",
+                   "申领人 Requested by", "时间 Time", "备注 Note", "短信 By SMS"]
+
+
+async def movements_rows(session: AsyncSession, who: Principal, when, label) -> list[list[object]]:
+    """Every movement of the ledgers the supplies page counts: the sites' own and transfers
+    into them."""
+    require(who, "supplies.read")
+    names = {s.id: s.name for s in await session.scalars(select(Site).where(visible_sites(who)))}
+    found = await session.execute(
+        select(Entry, Person.name).join(Person, Person.id == Entry.author_id)
+        .where(Entry.kind == "supply", Entry.deleted.is_(False))
+        .where(or_(Entry.site_id.in_(names), Entry.to_site.in_(names)))
+    )
+    rows: list[list[object]] = [MOVEMENTS_HEADER]
+    for entry, person in sorted(found, key=lambda pair: (pair[0].site_id, pair[0].fields["at"])):
+        f = entry.fields
+        to_site = f.get("to_site")
+        rows.append([names.get(entry.site_id, entry.site_id), f["item"], label(f["movement"]), f["quantity"],
+                     f["unit"], names.get(to_site, to_site or ""), when(f["at"]), person, f.get("note", "")])
+    return rows
+
+
+def requests_rows(sites: list[SiteSupplies], when, label) -> list[list[object]]:
+    rows: list[list[object]] = [REQUESTS_HEADER]
+    for site in sites:
+        rows += [[site.name, r.item, r.quantity, r.unit, "是" if r.urgent else "", label(r.status), r.person,
+                  when(r.at), r.note, "是" if r.by_sms else ""] for r in site.requests]
+    return rows

@@ -102,3 +102,32 @@ async def add_followup(
     fields = {"site": checkin.site_id, "checkin": checkin.id, "at": now, "note": note.strip(), "next_step": next_step.strip()}
     return await staff_create(session, "followup", fields, who, checkin.subject_id, clock, now,
                               list(checkin.stamps.values()))
+
+
+DETAILS_HEADER = ["站点 Site", "姓名 Name", "时间 Time", "类型 Type", "疲劳 Fatigue (1-5)", "睡眠(小时) Sleep hours",
+                  "心情 Mood (1-5)", "按时就餐 Ate", "有休息场所 Rested", "希望有人聊聊 Wants to talk", "备注 Note",
+                  "回访 Follow-ups"]
+_TYPES = {"checkin": "打卡 check-in", "injury": "工作中受伤 injury", "exposure": "职业暴露 exposure"}
+
+
+def _answer(value: object) -> object:
+    """A question left unanswered stays blank, never 否 (as on the page)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return value
+
+
+async def details_rows(session: AsyncSession, who: Principal, when) -> list[list[object]]:
+    """The care page's check-ins (the last four weeks) as CSV rows: care staff only."""
+    rows: list[list[object]] = [DETAILS_HEADER]
+    for c in await details(session, who):
+        f = c.fields
+        kind = (f.get("injury_kind") or "exposure") if f.get("type") == "injury" else "checkin"
+        followups = "\n".join(f"{when(u.get('at'))} {u.get('note', '')}"
+                              + (f" → {u['next_step']}" if u.get("next_step") else "") for u in c.followups)
+        rows.append([c.site, c.person, when(c.at), _TYPES[kind], _answer(f.get("fatigue")),
+                     _answer(f.get("sleep_hours")), _answer(f.get("mood")), _answer(f.get("ate")),
+                     _answer(f.get("rested")), "是" if f.get("talk") else "", f.get("note", ""), followups])
+    return rows

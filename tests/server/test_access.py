@@ -27,12 +27,16 @@ PAGES = [
     ("/township/audit", {"admin"}),
     ("/township/audit.csv", {"admin"}),
     ("/township/supplies", {"lead", "staff", "admin"}),
+    ("/township/export/supplies.csv", {"lead", "staff", "admin"}),
+    ("/township/export/requests.csv", {"lead", "staff", "admin"}),
+    ("/township/export/wellbeing.csv", {"care"}),
 ]
 ACTIONS = [
     ("/township/shifts/s1/approval", {"decision": "approved"}, {"staff", "admin"}),
     ("/township/conflicts/{conflict}/resolve", {"choice": "0"}, {"staff", "admin"}),
     ("/township/wellbeing/c1/followup", {"note": "已电话联系"}, {"care"}),
     ("/township/people/zhangwei/code", {}, {"staff", "admin"}),
+    ("/township/sites/dongfeng/codes", {}, {"staff", "admin"}),
     ("/township/devices/{device}/revoke", {}, {"staff", "admin"}),
     ("/township/people/lina/site", {"site": "dongfeng"}, {"admin"}),
     ("/township/requests/r1/status", {"status": "approved"}, {"staff", "admin"}),

@@ -29,9 +29,10 @@ def _approve(world: World, entry: str) -> None:
 
 def _paid_hours(world: World) -> list[str]:
     page = world.client.get(f"/township/subsidy?month={NOVEMBER}").text
-    if "<td>张伟</td>" not in page:
+    if not re.search(r"<td[^>]*>张伟</td>", page):
         return []
-    return re.findall(r"<td>([^<]*)</td>", page.split("<td>张伟</td>", 1)[1].split("</tr>", 1)[0])
+    row = re.split(r"<td[^>]*>张伟</td>", page, maxsplit=1)[1].split("</tr>", 1)[0]
+    return re.findall(r"<td[^>]*>([^<]*)</td>", row)
 
 
 def test_a_phone_edit_to_an_approved_shifts_end_sends_it_back_to_review(world: World) -> None:

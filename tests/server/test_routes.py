@@ -35,6 +35,7 @@ PARAMS = {
     "/township/requests/{entry_id:str}/status": {"entry_id": "apir1"},
     "/township/wellbeing/{checkin_id:str}/followup": {"checkin_id": "apic1"},
     "/township/people/{person_id:str}/code": {"person_id": "apiworker"},
+    "/township/sites/{site_id:str}/codes": {"site_id": "dongfeng"},
     "/township/people/{person_id:str}/site": {"person_id": "apiworker"},
     "/township/devices/{device_id:str}/revoke": {"device_id": "{device}"},
     "/township/conflicts/{conflict_id:int}/resolve": {"conflict_id": "{conflict}"},

@@ -35,8 +35,8 @@ def test_the_sheet_pays_approved_hours_by_kind_at_the_deployments_rates(world: W
     sheet = world.client.get(f"/township/subsidy.csv?month={NOVEMBER}")
 
     assert page.status_code == 200
-    row = page.text.split("<td>张伟</td>", 1)[1].split("</tr>", 1)[0]
-    assert re.findall(r"<td>([^<]*)</td>", row) == ["8.0", "6.0", "0.0", "240.00"]  # 8 h x 15 + 6 h x 20
+    row = re.split(r"<td[^>]*>张伟</td>", page.text, maxsplit=1)[1].split("</tr>", 1)[0]
+    assert re.findall(r"<td[^>]*>([^<]*)</td>", row) == ["8.0", "6.0", "0.0", "240.00"]  # 8 h x 15 + 6 h x 20
     lines = sheet.content.decode("utf-8-sig").split("\r\n")
     assert lines[2].split(",") == ["东风村", "张伟", "8.0", "6.0", "0.0", "240.00", ""]
     assert lines[3].split(",")[5] == "240.00"

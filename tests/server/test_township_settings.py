@@ -58,8 +58,8 @@ def _config(world: World, phone) -> dict:
 
 def _sheet_amount(world: World, person: str) -> str:
     page = world.client.get("/township/subsidy?month=2025-11")
-    row = page.text.split(f"<td>{person}</td>", 1)[1].split("</tr>", 1)[0]
-    return re.findall(r"<td>([^<]*)</td>", row)[-1]
+    row = re.split(f"<td[^>]*>{person}</td>", page.text, maxsplit=1)[1].split("</tr>", 1)[0]
+    return re.findall(r"<td[^>]*>([^<]*)</td>", row)[-1]
 
 
 def _approved_day_shift(world: World, person: str, entry: str) -> None:

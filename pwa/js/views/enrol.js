@@ -45,8 +45,8 @@ export async function enrol(code) {
   return body;
 }
 
-/** @param {HTMLElement} root @param {import("../app.js").Ctx} ctx */
-export function mount(root, ctx) {
+/** @param {HTMLElement} root @param {import("../app.js").Ctx} ctx @param {string} [given] from a QR link, #/enrol/CODE */
+export function mount(root, ctx, given) {
   const code = /** @type {HTMLInputElement} */ (h("input", {
     type: "text", required: true, minLength: 4, maxLength: 32, autocomplete: "one-time-code", inputMode: "text",
     autocapitalize: "characters", spellcheck: false, "data-test": "enrol-code",
@@ -79,6 +79,8 @@ export function mount(root, ctx) {
       button,
       ctx.me.token && !ctx.revoked ? h("a", { class: "button secondary", href: "#/me" }, t("cancel")) : null),
     pending);
+  // The code fills the field, and leaves the address bar and history.
+  if (given) { code.value = given; history.replaceState(null, "", "#/enrol"); }
   code.focus();
   // Unsynced entries of the person enrolled before: say so, and offer to export them.
   (async () => {
