@@ -23,10 +23,11 @@ from server.api.health import HEALTH_ROUTES
 from server.api.sms import SmsController
 from server.api.sync import SyncController
 from server.dashboard import PAGES
+from server.dashboard.filters import make_filters
 from server.deps import provide_maker, provide_settings
 from server.errors import EXCEPTION_HANDLERS
-from server.observability import install as observe, logging_config
-from server.dashboard.filters import make_filters
+from server.observability import install as observe
+from server.observability import logging_config
 from server.security import security_headers
 from server.services.server_clock import ServerClock
 from server.settings import Settings

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import msgspec
 from dataclasses import dataclass
 
+import msgspec
 from litestar import Controller, Request, post
 from litestar.di import Provide
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
@@ -23,7 +23,6 @@ from sync.protocol import (
     request_decoder,
     version_decoder,
 )
-
 
 TOO_DEEP = "the JSON is nested too deeply"
 

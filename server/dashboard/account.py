@@ -8,10 +8,10 @@ from litestar.params import URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Struct
 
+from server import ratelimit
 from server.dashboard.auth import SESSION_COOKIE
 from server.dashboard.common import TownshipPages, now, page, staff
 from server.deps import MakerDep, SettingsDep
-from server import ratelimit
 from server.services import accounts, audit
 
 

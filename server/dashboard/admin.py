@@ -17,7 +17,6 @@ from server.services import audit, deployment, people
 from server.services.enrolment import issue_code
 from server.services.qr import enrol_link, qr_svg
 
-
 ENROLLED_ROLES = ("worker", "lead")  # who enrols a phone (the people page offers codes to these)
 
 

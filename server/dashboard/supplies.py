@@ -14,9 +14,9 @@ from server.deps import MakerDep, SettingsDep, now_ms
 from server.errors import ApiError
 from server.models import Entry, Site
 from server.policy import visible_sites
+from server.services.csv_export import csv_chunks
 from server.services.staff_service import staff_edit
 from server.services.supplies import movements_rows, requests_rows, supplies_by_site
-from server.services.csv_export import csv_chunks
 from sync import ledger
 
 

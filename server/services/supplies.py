@@ -15,6 +15,7 @@ from server.models import Entry, Person, Site
 from server.policy import Principal, require, visible_sites
 from sync import ledger
 
+
 @dataclass
 class StockLine:
     item: str

@@ -15,9 +15,10 @@ from pathlib import Path
 from playwright.sync_api import Browser, Request, expect
 
 from tests.browser.conftest import PHONE
-from tests.support.chromium import LAUNCH_ARGS, find_chromium
 from tests.browser.steps import WAIT_ACTIVATED, enrol, start_and_end_shift
+from tests.support.chromium import LAUNCH_ARGS, find_chromium
 from tests.support.server_process import ServerProcess
+
 
 def sync_body(request: Request) -> dict:
     raw = request.post_data_buffer or b""

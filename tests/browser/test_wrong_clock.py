@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from playwright.sync_api import Page, expect
 
-from sync.client import HttpTransport, enrol as enrol_device
+from sync.client import HttpTransport
+from sync.client import enrol as enrol_device
 from tests.browser.steps import DESKTOP, WAIT_ACTIVATED, enrol, start_and_end_shift
 from tests.support.server_process import ServerProcess
 

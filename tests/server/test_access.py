@@ -6,7 +6,6 @@ the policy that the docs do not share fails this test.
 
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import select
 

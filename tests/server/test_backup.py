@@ -11,11 +11,11 @@ from typing import Iterator
 import httpx
 import pytest
 
+from server.demo import seed
+from tests.support.aio import run
 from tests.support.databases import postgres_database, sqlite_url
 from tests.support.every_row import fill, new_phone, read_all
 from tests.support.server_process import ServerProcess, nuanxin
-from server.demo import seed
-from tests.support.aio import run
 from tests.support.world import HOUR, START, in_session, shift
 
 WAIT = 120  # seconds: only a hung server gets near this

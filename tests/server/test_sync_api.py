@@ -10,6 +10,7 @@ import pytest
 from sync.protocol import MAX_BODY
 from tests.support.world import HOUR, START, World, shift
 
+
 def test_a_shift_arrives_once_even_when_the_request_is_repeated(world: World) -> None:
     phone = world.phone()
     phone.replica.put("e1", "shift", shift(phone.site, end=START + 8 * HOUR), START + 8 * HOUR)

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from server.models import Conflict
-
 from server.settings import Settings
 from tests.support.world import HOUR, START, World, conflict_on_post, shift
 

@@ -11,6 +11,7 @@ from typing import Iterator
 
 import asyncpg
 import pytest
+
 from tests.support.aio import run
 
 # CI sets nothing: the machine's PostgreSQL listens here with trust auth.

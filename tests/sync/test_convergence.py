@@ -51,9 +51,9 @@ from server.policy import Principal
 from server.services.enrolment import enrol, issue_code
 from server.services.staff_service import StaffEditError, approve_shift, fix_shift_times
 from sync import ledger
-from sync.clock import parse
 from sync.client import HttpTransport
 from sync.client import sync as sync_to_the_end
+from sync.clock import parse
 from sync.protocol import Change, Result, SyncResponse
 from sync.protocol import Entry as WireEntry
 from sync.replica import Replica
