@@ -89,7 +89,7 @@ class Entry(Base):
     created_at: Mapped[datetime]  # when it was made: its first (corrected) stamp, not its arrival
     updated_at: Mapped[datetime]
     # The site a transfer goes to, `fields["to_site"]` as a column so that pulls and pages can
-    # use an index. Set with the fields (`_fields_set` below).
+    # use an index. Set with the fields (`derived_columns` below).
     to_site: Mapped[str | None] = mapped_column(String(64))
 
     # A pull reads each part of a phone's scope as a range of seq (policy.device_scope).
@@ -101,9 +101,17 @@ class Entry(Base):
 
     @validates("fields")
     def _fields_set(self, _key: str, fields: dict[str, Any]) -> dict[str, Any]:
-        """Wherever an entry's fields are written through the ORM, its `to_site` follows."""
-        self.to_site = fields.get("to_site")
+        """Wherever an entry's fields are written through the ORM, its derived columns follow."""
+        for name, value in derived_columns(fields).items():
+            setattr(self, name, value)
         return fields
+
+
+def derived_columns(fields: dict[str, Any]) -> dict[str, Any]:
+    """The columns copied out of an entry's fields so that pulls and pages can use an index.
+    The one place that says which: ORM writes use it through `Entry._fields_set`, and bulk
+    (Core) writes of entries must set these too."""
+    return {"to_site": fields.get("to_site")}
 
 
 class Conflict(Base):
