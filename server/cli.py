@@ -89,17 +89,28 @@ def _check_listening(host: str, port: int, tls_cert: str | None, tls_key: str | 
                           "another port (--port, or PORT= with make run)") from None
 
 
-async def _prepare(settings: Settings, demo: bool) -> list[tuple[str, str]]:
-    from server.demo import demo_codes, seed
+async def _prepare(settings: Settings, demo: bool) -> list[str]:
+    """Check and migrate the database; with `demo` (never in production), fill the living demo
+    once and return the lines that say how to sign in."""
+    from server.demo import demo_accounts, demo_codes, seed_living
 
+    if demo and settings.production:  # `serve` refuses first; this is the last line of defence
+        raise Refusal("--demo is for development only")
     engine = db.create_engine(settings.database_url)
     try:
         await _reachable_and_migrated(engine, settings.database_url)
         if not demo:
             return []
         async with db.session_maker(engine).begin() as session:
-            await seed(session)
-            return await demo_codes(session)
+            await seed_living(session, settings.timezone, int(datetime.now(UTC).timestamp() * 1000))
+            accounts = await demo_accounts(session)
+            codes = await demo_codes(session)
+        return [
+            "  sign in at /township/login (passwords are new at every demo start):",
+            *(f"    {role:<6} username {user:<6} password {password}" for role, user, password in accounts),
+            "  a phone: open / in a phone-sized window and enter an enrolment code:",
+            *(f"    {name}: {code}" for name, code in codes),
+        ]
     finally:
         await engine.dispose()
 
@@ -117,12 +128,12 @@ def serve(args: argparse.Namespace) -> int:
         raise Refusal("--workers needs PostgreSQL: SQLite takes one writer at a time, and a second process"
                       " only adds lock contention (docs/operations.md)")
     _check_listening(args.host, args.port, args.tls_cert, args.tls_key)
-    codes = asyncio.run(_prepare(settings, args.demo))
+    lines = asyncio.run(_prepare(settings, args.demo))
     scheme = "https" if args.tls_cert else "http"
     print(f"暖心 Nuanxin: {scheme}://{args.host}:{args.port}/  (township: /township/, "
           f"database: {shown_url(settings.database_url)})", flush=True)
-    for name, code in codes:
-        print(f"  enrolment code for {name}: {code}", flush=True)
+    for line in lines:
+        print(line, flush=True)
     # The app reads X-Forwarded-For itself, and only from NUANXIN_TRUSTED_PROXIES (ratelimit.py);
     # uvicorn's own default would believe it from any local peer. No `Server: uvicorn` either: it
     # tells an attacker what to look up.
@@ -277,7 +288,7 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("serve", parents=[common], help="run the server")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
-    run.add_argument("--demo", action="store_true", help="add demo sites and people, print enrolment codes")
+    run.add_argument("--demo", action="store_true", help="fill a demo township (once), print demo sign-ins and enrolment codes")
     run.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM); see docs/deployment.md")
     run.add_argument("--tls-key", help="the certificate's private key (PEM)")
     run.add_argument("--workers", type=_positive, default=1,

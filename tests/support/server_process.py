@@ -30,6 +30,8 @@ def nuanxin(*args: str, stdin: str | None = None, env: dict | None = None) -> su
 class ServerProcess:
     """`nuanxin serve` in a subprocess; `start`, `kill` (SIGKILL, no clean-up) and `stop`.
 
+    With `demo` the database gets the tests' small demo world (`server.demo.seed`) before the
+    start, not the living demo of `--demo`, whose weeks of history would be in every test's way.
     With `tls=(cert, key)` it serves HTTPS (`--tls-cert/--tls-key`)."""
 
     def __init__(self, database_url: str, log_path: Path, demo: bool = True, env: dict | None = None,
@@ -50,13 +52,17 @@ class ServerProcess:
     def command(self) -> list[str]:
         command = [sys.executable, "-m", "server", "serve", "--port", str(self.port),
                    "--database-url", self.database_url, "--workers", str(self.workers)]
-        if self.demo:
-            command.append("--demo")
         if self.tls:
             command += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
         return command
 
     def start(self) -> ServerProcess:
+        if self.demo:
+            from server.demo import seed
+            from tests.support.aio import run
+            from tests.support.world import in_session
+
+            run(in_session(self.database_url, seed, migrate=True))
         command = self.command()
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
         self.process = subprocess.Popen(
