@@ -37,6 +37,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "people.read": frozenset({"staff", "admin"}),
     "people.enrol": frozenset({"staff", "admin"}),
     "people.manage": frozenset({"admin"}),
+    # A phone's exported file, carried by hand, applied as that phone's sync (services/carried.py).
+    "carried.upload": frozenset({"staff", "admin"}),
     "subsidy.read": frozenset({"staff", "admin"}),
     "supplies.read": frozenset({"lead", "staff", "admin"}),
     "requests.decide": frozenset({"staff", "admin"}),

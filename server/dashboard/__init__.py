@@ -4,8 +4,9 @@ from server.dashboard.account import AccountPages
 from server.dashboard.admin import AdminPages
 from server.dashboard.audit import AuditPages
 from server.dashboard.care import CarePages
+from server.dashboard.carried import CarriedPages
 from server.dashboard.conflicts import ConflictPages
 from server.dashboard.shifts import ShiftPages
 from server.dashboard.supplies import SupplyPages
 
-PAGES = [AccountPages, ShiftPages, SupplyPages, ConflictPages, CarePages, AdminPages, AuditPages]
+PAGES = [AccountPages, ShiftPages, SupplyPages, ConflictPages, CarePages, AdminPages, CarriedPages, AuditPages]

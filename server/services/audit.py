@@ -22,7 +22,7 @@ EVENTS = frozenset({
     # A code is spent by the enrolment it makes: "device.enrolled" records both, with who issued it.
     "code.issued", "code.refused", "code.void", "device.enrolled", "device.revoked",
     "sign_in.ok", "sign_in.failed", "account.created", "person.moved", "settings.changed", "export",
-    "conflict.resolved",
+    "conflict.resolved", "carried.uploaded",
 })
 
 

@@ -8,6 +8,7 @@ table as a second check. A route added without an action is refused, and fails h
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
@@ -41,6 +42,13 @@ PARAMS = {
     "/township/conflicts/{conflict_id:int}/resolve": {"conflict_id": "{conflict}"},
 }
 PARAM = re.compile(r"\{(\w+):\w+\}")
+# Routes whose uploaded file names one of our township's things (a phone): refused to another
+# township like a path that names one. The file: a phone's export with nothing waiting.
+FILES = {
+    "/township/carried": lambda ids: {"file": ("nuanxin.json", json.dumps({
+        "format": "nuanxin-export", "version": 1, "exported_at": START, "entries": [], "outbox": [],
+        "meta": {"device": ids["device"], "person": {"id": "zhangwei"}}}), "application/json")},
+}
 FORMS = {
     "/township/shifts/{entry_id:str}/approval": {"decision": "approved"},
     "/township/shifts/{entry_id:str}/times": {"start": "2025-11-24T08:00", "end": "2025-11-24T16:00"},
@@ -139,9 +147,11 @@ def test_every_route_answers_each_role_as_the_policy_says(township: World, who: 
     for template, method, opt in township_routes(township):
         path = concrete(township, template)
         form = {**FORMS.get(template, {}), "_csrf_token": token}
-        answer = township.client.request(method, path, data=form if method == "POST" else None,
+        files = FILES[template](township.ids) if method == "POST" and template in FILES else None
+        answer = township.client.request(method, path, data=form if method == "POST" else None, files=files,
                                          follow_redirects=False)
-        want = expected(who, method, opt, bool(_params(template)))
+        names_ours = bool(_params(template)) or (method == "POST" and template in FILES)
+        want = expected(who, method, opt, names_ours)
         if answer.status_code not in want:
             wrong.append((method, path, answer.status_code, want))
         elif who is not None and who[0] == "theirs" and answer.status_code == 200:
