@@ -3,7 +3,7 @@
 `seed` is the small world the tests build on: two sites, four people. Keep it stable.
 
 `seed_living` adds, once, a township at work for a newcomer's first look: more sites, tens of
-workers with phones, three weeks of shifts, supply movements and check-ins up to now (in the
+workers with phones, two weeks of shifts, supply movements and check-ins up to now (in the
 deployment's time zone, so it looks current), staff approvals, a few open conflicts, rest
 alerts, low stock and urgent reports. History is made by phone replicas (`sync.replica`) and
 written through the sync push, staff edits and care follow-ups the app itself uses, so seq,
@@ -78,7 +78,7 @@ MORE_PEOPLE = [
 ACCOUNTS = {"admin": "zhouqiang", "staff": "wangfang", "care": "chenjing", "lead": "zhaolei"}
 CODES_FOR = ("zhangwei", "lina", "zhaolei")  # enrolment codes printed at start (others: /township/people)
 
-DAYS = 21  # weeks of history
+DAYS = 14  # two weeks of history: enough to look lived in, quick to make at the first start
 POSTS = {
     "dongfeng": ["东门卡口", "村委会值班室"], "chengnan": ["南门岗亭", "小区北门"], "xishan": ["西山路口", "村卫生室"],
     "beiguan": ["北关菜市场", "社区服务站"], "nanhu": ["湖边卡口", "村口检查站"],
@@ -134,24 +134,22 @@ async def _phone(session: AsyncSession, rng: random.Random, person: Person, enro
     )
     session.add(device)
     await session.flush()
-    counter = iter(range(1_000_000))
-    salt = device.id
-    replica = Replica(
-        device=device.id,
-        new_id=lambda: str(_det_uuid(salt, next(counter))),
-    )
+    numbers = iter(range(1_000_000))
+    replica = Replica(device=device.id, new_id=lambda: _seeded_uuid(device.id, next(numbers)))
     return _Phone(phone_principal(device, person), replica)
 
 
-def _det_uuid(salt: str, n: int) -> str:
+def _seeded_uuid(salt: str, n: int) -> str:
+    """A UUID-shaped id that follows from the seed, so that the same `now` makes the same township."""
     h = hashlib.sha256(f"{salt}:{n}".encode()).hexdigest()
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:32]}"
 
 
 async def seed_living(session: AsyncSession, timezone: str, now_ms: int) -> bool:
-    """The living township, once; False if it is there already (its admin exists)."""
+    """The living township, once; False if it is there already (its admin exists), or if the
+    database holds sites of its own that are not the demo's."""
     await seed(session)
-    if await session.get(Person, "zhouqiang") is not None:
+    if await session.get(Person, "zhouqiang") is not None or await session.get(Site, "dongfeng") is None:
         return False
     session.add_all(Site(id=i, name=n, township=TOWNSHIP) for i, n in MORE_SITES)
     await session.flush()
@@ -250,9 +248,10 @@ class _History:
             take = {"site": site, "item": name, "unit": unit, "movement": "stocktake", "quantity": opening, "at": start}
             self.openings[(site, item)] = entry = first.replica.new_id()
             self.at(start, lambda p=first, f=take, e=entry: p.put("supply", f, f["at"], e))
-            for back in (DAYS - 7, DAYS - 14):  # deliveries: 城南's masks fall short, to about two days left
+            for back in (DAYS - 4, DAYS - 9):  # deliveries: 城南's masks fall short, to about two days left
                 at = _local(self.zone, self.day(back), 10)
-                delivered = 240 if (site, item) == ("chengnan", "mask") else round(use * 7 * 1.1)
+                short = (use * (DAYS + 1) - opening) // 2  # two days' use left before today's
+                delivered = short if (site, item) == ("chengnan", "mask") else round(use * 7 * 1.1)
                 got = {"site": site, "item": name, "unit": unit, "movement": "received",
                        "quantity": delivered, "at": at, "note": "镇街配送"}
                 self.at(at, lambda p=first, f=got: p.put("supply", f, f["at"]))
@@ -261,6 +260,8 @@ class _History:
                 at = _local(self.zone, self.day(back), 17 + rng.random())
                 used = {"site": site, "item": name, "unit": unit, "movement": "used",
                         "quantity": max(1, round(use * every * rng.uniform(0.7, 1.3))), "at": at}
+                if (site, item) == ("chengnan", "mask"):
+                    used["quantity"] = use  # steady, so that it runs low whatever the hour
                 self.at(at, lambda p=rng.choice(phones), f=used: p.put("supply", f, f["at"]))
         if site == "dongfeng":  # gloves lent to 西山村
             at = _local(self.zone, self.day(5), 11)

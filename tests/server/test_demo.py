@@ -55,7 +55,7 @@ def test_the_living_demo_is_a_township_at_work(living) -> None:
     assert kinds["shift"] > 200 and kinds["supply"] > 100 and kinds["checkin"] > 100 and kinds["followup"]
     assert {"shift", "supply", "checkin"} <= set(conflicts)  # real concurrent edits, a wellbeing one too
     shifts = [e for e in entries if e.kind == "shift"]
-    assert min(e.fields["start"] for e in shifts) < now - 20 * 24 * HOUR  # weeks of history, up to now
+    assert min(e.fields["start"] for e in shifts) < now - 13 * 24 * HOUR  # two weeks of history, up to now
     assert max(e.fields["start"] for e in shifts) <= now
     assert any(e.fields.get("approval") == "approved" for e in shifts)
     # Rest alerts: 张伟 has been on duty for more than the 12 hours the rules allow.
