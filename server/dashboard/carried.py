@@ -5,6 +5,9 @@ from __future__ import annotations
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Template
+from sqlalchemy.exc import DBAPIError
+
+from server import db
 
 from server.dashboard.common import TownshipPages, now, page, staff
 from server.deps import MakerDep, SettingsDep
@@ -12,6 +15,7 @@ from server.ratelimit import client_key
 from server.services import carried
 
 PAGE = "carried.html"
+RETRIES = 3  # as a sync's push: a deadlock or a busy SQLite rolls the whole file back, so try again
 
 
 class CarriedPages(TownshipPages):
@@ -29,9 +33,15 @@ class CarriedPages(TownshipPages):
             if not isinstance(sent, UploadFile):
                 raise carried.CarriedRefused(400, "file", "choose the file the phone exported (nuanxin-….json)")
             body = await sent.read(carried.MAX_FILE + 1)
-            async with maker.begin() as session:
-                outcome = await carried.upload(session, who, body, request.app.state.clock, now(),
-                                               settings.clock_tolerance_ms, client_key(request))
+            for attempt in range(RETRIES):
+                try:
+                    async with maker.begin() as session:
+                        outcome = await carried.upload(session, who, body, request.app.state.clock, now(),
+                                                       settings.clock_tolerance_ms, client_key(request))
+                    break
+                except DBAPIError as err:
+                    if attempt == RETRIES - 1 or not db.retryable(err):
+                        raise
         except carried.CarriedRefused as refused:
             answer = page(request, PAGE, refused=refused)
             answer.status_code = refused.status  # the page says why; the status, that it was refused
