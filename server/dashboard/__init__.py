@@ -7,5 +7,6 @@ from server.dashboard.care import CarePages
 from server.dashboard.conflicts import ConflictPages
 from server.dashboard.shifts import ShiftPages
 from server.dashboard.supplies import SupplyPages
+from server.dashboard.today import TodayPages
 
-PAGES = [AccountPages, ShiftPages, SupplyPages, ConflictPages, CarePages, AdminPages, AuditPages]
+PAGES = [AccountPages, TodayPages, ShiftPages, SupplyPages, ConflictPages, CarePages, AdminPages, AuditPages]
