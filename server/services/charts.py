@@ -23,7 +23,7 @@ from server.models import Entry, Site
 from server.policy import Principal, require, visible_sites
 from server.services.daily import day_bounds
 from server.services.supplies import SiteSupplies
-from server.services.today import shifts_of
+from server.services.today import millis, shifts_of
 from sync.days import day_of
 
 PALETTE = 6  # series colours: .s0 ... .s5 in dashboard.css
@@ -165,7 +165,7 @@ async def fatigue_per_day(session: AsyncSession, who: Principal, days: list[str]
     """The average fatigue (1-5) of the check-ins made each day, per site: care staff only."""
     require(who, "wellbeing.details")
     start, end = day_bounds(days[0], zone)[0], day_bounds(days[-1], zone)[1]
-    at = Entry.fields["at"].as_integer()
+    at = millis("at")
     rows = await session.execute(
         select(Entry, Site.name).join(Site, Site.id == Entry.site_id)
         .where(Entry.kind == "checkin", Entry.deleted.is_(False), visible_sites(who), at >= start, at < end)

@@ -22,7 +22,7 @@ from server.models import ChangeLog, Conflict, Entry, Site
 from server.policy import Principal, require, visible_sites
 from server.services import deployment
 from server.services.csv_export import csv_chunks
-from server.services.today import DAY, first_arrived, rest_alerts, shift_span, shifts_of
+from server.services.today import DAY, first_arrived, millis, rest_alerts, shift_span, shifts_of
 from sync import ledger
 from sync.outbox import is_urgent
 
@@ -85,7 +85,7 @@ async def daily_report(session: AsyncSession, who: Principal, day: str, zone: st
         select(Site).where(visible_sites(who)).order_by(Site.id))}
     ids = list(sites)
     lookback = start - (settings.rest.max_days_without_rest + 1) * DAY
-    at = Entry.fields["at"].as_integer()
+    at = millis("at")
     supplies = and_(Entry.kind == "supply", Entry.deleted.is_(False), at < end,
                     or_(Entry.site_id.in_(ids), Entry.to_site.in_(ids)))
     of_the_day = and_(Entry.kind.in_(["request", "checkin"]), Entry.deleted.is_(False), Entry.site_id.in_(ids),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import msgspec
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import BigInteger, ColumnElement, and_, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import ChangeLog, Conflict, Device, Entry, Person, Site, StaffAccount
@@ -97,11 +97,16 @@ class Overview:
     shows: frozenset[str]  # the parts this person sees
 
 
+def millis(name: str) -> ColumnElement[int]:
+    """A time field of an entry's JSON fields, for the database to filter on (ms outgrow the
+    32-bit integer `as_integer` casts to on PostgreSQL)."""
+    return cast(Entry.fields[name].as_string(), BigInteger)
+
+
 def shift_span(start: int, end: int) -> ColumnElement[bool]:
     """Shifts that overlap [start, end) or are still open, by their fields (JSON), so that the
     database filters them; a real column may replace these expressions later."""
-    begins = Entry.fields["start"].as_integer()
-    ends = Entry.fields["end"].as_integer()
+    begins, ends = millis("start"), millis("end")
     return and_(Entry.kind == "shift", Entry.deleted.is_(False), begins < end, or_(ends.is_(None), ends >= start))
 
 
@@ -159,7 +164,7 @@ async def urgent_reports(session: AsyncSession, who: Principal, since: int) -> l
     rows = await session.execute(
         select(Entry, Person.name).join(Person, Person.id == Entry.subject_id).join(Site, Site.id == Entry.site_id)
         .where(Entry.kind == "checkin", Entry.deleted.is_(False), visible_sites(who),
-               Entry.fields["at"].as_integer() >= since)
+               millis("at") >= since)
     )
     named = allowed(who, "wellbeing.details")
     return [(e.site_id, UrgentReport(name if named else "", e.fields.get("injury_kind") or "injury", e.fields["at"]))
