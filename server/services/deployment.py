@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import DeploymentConfig, TownshipConfig
 from server.policy import Principal, allowed
+from sync import ledger
 
 
 class Item(Struct, frozen=True):
@@ -43,7 +44,7 @@ class Rates(Struct, frozen=True):
 class Alerts(Struct, frozen=True):
     """What the township's overview and daily report warn about (server/services/today.py)."""
 
-    days_left: Annotated[float, Meta(gt=0, le=365)] = 3  # an item with fewer days left is running out
+    days_left: Annotated[float, Meta(gt=0, le=365)] = ledger.LOW_DAYS  # fewer days left: running out
     silent_hours: Annotated[float, Meta(gt=0, le=24 * 30)] = 24  # a phone not synced for longer
     late_hours: Annotated[float, Meta(gt=0, le=24 * 30)] = 24  # arrived this much after it was made: late
     grace_hours: Annotated[float, Meta(ge=0, le=24 * 7)] = 2  # a day's report is final this long after it
