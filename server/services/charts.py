@@ -48,13 +48,19 @@ def _svg(title: str, desc: str, body: list[str], height: int = HEIGHT) -> Markup
         + "".join(body) + "</svg>")
 
 
-def _legend(series: Sequence[Series], y: int) -> list[str]:
-    parts, x = [], LEFT
+def _legend(series: Sequence[Series], y: int) -> tuple[list[str], int]:
+    """A key of the series' colours from `y` down, wrapped to the width; returns the parts and
+    the height it adds below `y`."""
+    parts, x, extra = [], LEFT, 0
     for n, s in enumerate(series):
-        parts.append(f'<rect class="s{n % PALETTE}" fill="{FILLS[n % PALETTE]}" x="{x}" y="{y - 10}" width="10" height="10"/>'
-                     f'<text class="legend" x="{x + 14}" y="{y}" font-size="12">{escape(s.name)}</text>')
-        x += 24 + 13 * len(s.name)
-    return parts
+        width = 24 + 13 * len(s.name)
+        if x > LEFT and x + width > WIDTH - 10:
+            x, extra = LEFT, extra + 16
+        parts.append(f'<rect class="s{n % PALETTE}" fill="{FILLS[n % PALETTE]}" x="{x}" y="{y + extra - 10}" '
+                     f'width="10" height="10"/><text class="legend" x="{x + 14}" y="{y + extra}" font-size="12">'
+                     f"{escape(s.name)}</text>")
+        x += width
+    return parts, extra
 
 
 def _axis(labels: Sequence[str], top: float, height: int) -> tuple[list[str], float]:
@@ -88,10 +94,10 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], unit:
             x = LEFT + slot * i + slot * 0.1 + width * n
             parts.append(f'<rect class="s{n % PALETTE}" fill="{FILLS[n % PALETTE]}" x="{x:.1f}" y="{TOP + plot_h - h:.1f}" '
                          f'width="{width:.1f}" height="{h:.1f}"><title>{escape(f"{s.name} {labels[i]}: {_num(value)} {unit}")}</title></rect>')
-    parts += _legend(series, HEIGHT - 6)
+    legend, extra = _legend(series, HEIGHT - 6)
     desc = "; ".join(f"{s.name}: " + ", ".join(f"{labels[i]} {_num(v or 0)}" for i, v in enumerate(s.values))
                      for s in series)
-    return _svg(title, desc or "无数据 no data", parts)
+    return _svg(title, desc or "无数据 no data", parts + legend, HEIGHT + extra)
 
 
 def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], top: float) -> Markup:
@@ -110,10 +116,10 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], top:
         if len(points) > 1:
             parts.append(f'<polyline class="line s{n % PALETTE}" fill="none" stroke="{FILLS[n % PALETTE]}" '
                          f'stroke-width="2" points="{" ".join(points)}"/>')
-    parts += _legend(series, HEIGHT - 6)
+    legend, extra = _legend(series, HEIGHT - 6)
     desc = "; ".join(f"{s.name}: " + ", ".join(f"{labels[i]} {_num(v)}" for i, v in enumerate(s.values) if v is not None)
                      for s in series)
-    return _svg(title, desc or "无数据 no data", parts)
+    return _svg(title, desc or "无数据 no data", parts + legend, HEIGHT + extra)
 
 
 def stock_chart(title: str, site: SiteSupplies, threshold: float, cap: float = 30) -> Markup:

@@ -188,3 +188,15 @@ def test_chart_text_is_escaped_and_the_svg_well_formed() -> None:
         root = ET.fromstring(str(svg))
         assert root.find(f"{SVG}title").text == nasty
         assert "<script" not in str(svg)
+
+
+def test_a_township_of_many_sites_gets_a_legend_that_wraps_inside_the_picture() -> None:
+    series = [Series(f"第{n}社区居民委员会", [n, 1]) for n in range(12)]
+
+    root = ET.fromstring(str(bar_chart("每日班次", ["11-24", "11-25"], series, "班")))
+
+    height = float(root.get("viewBox").split()[3])
+    keys = [t for t in root.iter(f"{SVG}text") if t.get("class") == "legend"]
+    assert len(keys) == 12
+    assert all(float(t.get("x")) < 640 and float(t.get("y")) < height for t in keys)
+    assert len({t.get("y") for t in keys}) > 1
