@@ -91,8 +91,10 @@ async def daily_report(session: AsyncSession, who: Principal, day: str, zone: st
     of_the_day = and_(Entry.kind.in_(["request", "checkin"]), Entry.deleted.is_(False), Entry.site_id.in_(ids),
                       at >= start, at < end)
     shifts = and_(shift_span(lookback, end), Entry.site_id.in_(ids))
+    # An entry that first arrived after the deadline was last changed after it too: the cheap
+    # column test goes first.
     late = set(await session.scalars(
-        select(first_arrived(or_(supplies, of_the_day, shifts)).having(
+        select(first_arrived(Entry.updated_at > deadline, or_(supplies, of_the_day, shifts)).having(
             func.min(ChangeLog.received_at) > deadline).subquery().c.entry_id)))
 
     _staffing(sites, [pair for pair in await shifts_of(session, who, lookback, end) if pair[0].site_id in sites],
@@ -138,13 +140,11 @@ def _staffing(sites: dict[str, SiteDay], shifts: list, late: set[str], start: in
     for site in sites.values():
         site.people = len(people[site.id])
         site.hours = round(site.hours, 1)
-    alerted = rest_alerts(shifts, at, rules, zone)
-    for site, _ in alerted.values():
-        if site in sites:
-            sites[site].rest_alerts += 1
-    for person in alerted:  # a late shift of someone with an alert changes the alert count
-        if any(e.id in late for e, _ in shifts if e.author_id == person):
-            sites[alerted[person][0]].staffing_late = True
+    late_people = {e.author_id for e, _ in shifts if e.id in late}
+    for person, (site, _) in rest_alerts(shifts, at, rules, zone).items():
+        sites[site].rest_alerts += 1
+        # A late shift of someone with an alert changed the alert count.
+        sites[site].staffing_late |= person in late_people
 
 
 def _stock(sites: dict[str, SiteDay], movements, late: set[str], start: int, end: int) -> None:
