@@ -67,15 +67,16 @@ async def _fill(url: str) -> None:
     await db.migrate(engine)
     entries = _entries()
     async with db.session_maker(engine).begin() as session:
-        await session.execute(insert(Site), [dict(id=f"s{s}", name=f"第{s}村", township="城关镇") for s in range(SITES)])
-        await session.execute(insert(Person), [dict(id=f"p{w}", name=f"工作者{w}", role="worker", site_id=f"s{w % SITES}",
-                                                    township="城关镇") for w in range(WORKERS)])
+        await session.execute(insert(Site), [{"id": f"s{s}", "name": f"第{s}村", "township": "城关镇"} for s in range(SITES)])
+        await session.execute(insert(Person), [{"id": f"p{w}", "name": f"工作者{w}", "role": "worker",
+                                                    "site_id": f"s{w % SITES}", "township": "城关镇"}
+                                                   for w in range(WORKERS)])
         for chunk in range(0, len(entries), 5000):
             part = entries[chunk:chunk + 5000]
             await session.execute(insert(Entry), part)
-            await session.execute(insert(ChangeLog), [dict(
-                id=f"ch-{e['id']}", device_id="d", entry_id=e["id"], body="{}", result={"status": "applied"},
-                received_at=e["updated_at"]) for e in part])
+            await session.execute(insert(ChangeLog), [{
+                "id": f"ch-{e['id']}", "device_id": "d", "entry_id": e["id"], "body": "{}",
+                "result": {"status": "applied"}, "received_at": e["updated_at"]} for e in part])
     await engine.dispose()
     print(f"  {len(entries):,} entries")
 

@@ -8,8 +8,9 @@ the deployment's zone, up to today or yesterday (today may not have started yet)
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from sync.days import day_of
 

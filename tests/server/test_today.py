@@ -139,7 +139,7 @@ def test_a_setting_out_of_bounds_is_refused(township: World) -> None:
 
 
 def _svgs(page: str) -> list[ET.Element]:
-    return [ET.fromstring(found) for found in re.findall(r"<svg .*?</svg>", page, re.S)]
+    return [ET.fromstring(found) for found in re.findall(r"<svg .*?</svg>", page, re.DOTALL)]
 
 
 def test_the_charts_are_svg_with_titles(township: World) -> None:
