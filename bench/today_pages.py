@@ -67,7 +67,8 @@ async def _fill(url: str) -> None:
     await db.migrate(engine)
     entries = _entries()
     async with db.session_maker(engine).begin() as session:
-        await session.execute(insert(Site), [{"id": f"s{s}", "name": f"第{s}村", "township": "城关镇"} for s in range(SITES)])
+        await session.execute(insert(Site), [{"id": f"s{s}", "name": f"第{s}村", "township": "城关镇"}
+                                             for s in range(SITES)])
         await session.execute(insert(Person), [{"id": f"p{w}", "name": f"工作者{w}", "role": "worker",
                                                     "site_id": f"s{w % SITES}", "township": "城关镇"}
                                                    for w in range(WORKERS)])

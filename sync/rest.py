@@ -21,7 +21,8 @@ def _day_number(ms: int, zone: str) -> int:
     return date.fromisoformat(day_of(ms, zone)).toordinal()
 
 
-def rest_status(shifts: Iterable[Mapping[str, Any]], now: int, rules: Mapping[str, float], zone: str) -> dict[str, Any]:
+def rest_status(shifts: Iterable[Mapping[str, Any]], now: int, rules: Mapping[str, float],
+                zone: str) -> dict[str, Any]:
     """`shifts`: the person's shifts' fields; `rules`: a RestRules as a dict."""
     started = sorted((s for s in shifts if isinstance(s.get("start"), int) and s["start"] <= now),
                      key=lambda s: s["start"])

@@ -92,8 +92,10 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], unit:
                 continue
             h = plot_h * value / top
             x = LEFT + slot * i + slot * 0.1 + width * n
-            parts.append(f'<rect class="s{n % PALETTE}" fill="{FILLS[n % PALETTE]}" x="{x:.1f}" y="{TOP + plot_h - h:.1f}" '
-                         f'width="{width:.1f}" height="{h:.1f}"><title>{escape(f"{s.name} {labels[i]}: {_num(value)} {unit}")}</title></rect>')
+            said = f"{s.name} {labels[i]}: {_num(value)} {unit}"
+            parts.append(f'<rect class="s{n % PALETTE}" fill="{FILLS[n % PALETTE]}" x="{x:.1f}" '
+                         f'y="{TOP + plot_h - h:.1f}" width="{width:.1f}" height="{h:.1f}">'
+                         f"<title>{escape(said)}</title></rect>")
     legend, extra = _legend(series, HEIGHT - 6)
     desc = "; ".join(f"{s.name}: " + ", ".join(f"{labels[i]} {_num(v or 0)}" for i, v in enumerate(s.values))
                      for s in series)
@@ -136,8 +138,10 @@ def stock_chart(title: str, site: SiteSupplies, threshold: float, cap: float = 3
         width = scale * min(cap, days) if days is not None else 0
         said = "不再消耗 no recent use" if days is None else f"{_num(days)} 天 days"
         text = f"{line.item}: {said}, {_num(line.per_day)} {line.unit}/天 a day"
-        parts.append(f'<text class="label" x="{label_w - 6}" y="{y + 15}" font-size="12" text-anchor="end">{escape(line.item)}</text>'
-                     f'<rect class="{"low" if low else "s1"}" fill="{FILLS[0] if low else FILLS[1]}" x="{label_w}" y="{y + 4}" '
+        parts.append(f'<text class="label" x="{label_w - 6}" y="{y + 15}" font-size="12" '
+                     f'text-anchor="end">{escape(line.item)}</text>'
+                     f'<rect class="{"low" if low else "s1"}" fill="{FILLS[0] if low else FILLS[1]}" '
+                     f'x="{label_w}" y="{y + 4}" '
                      f'width="{width:.1f}" height="{row - 8}"><title>{escape(text)}</title></rect>'
                      f'<text class="value" x="{label_w + width + 6:.1f}" y="{y + 15}" font-size="12">{escape(said)} · '
                      f'{escape(_num(line.per_day))}/天</text>')

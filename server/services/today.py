@@ -138,8 +138,8 @@ def rest_alerts(shifts: list[tuple[Any, str]], now: int, rules: deployment.RestR
     found = {}
     for person, theirs in by_person.items():
         # A shift that ended after `now` was still on duty then.
-        fields = [{"start": e.fields["start"], "end": e.fields.get("end") if (e.fields.get("end") or 0) <= now else None}
-                  for e, _ in theirs]
+        fields = [{"start": e.fields["start"],
+                   "end": e.fields.get("end") if (e.fields.get("end") or 0) <= now else None} for e, _ in theirs]
         status = rest_status(fields, now, msgspec.to_builtins(rules), zone)
         if status["long"] or status["short"] or status["too_many"]:
             latest, name = max(theirs, key=lambda pair: pair[0].fields["start"])
@@ -174,7 +174,8 @@ async def urgent_reports(session: AsyncSession, who: Principal, since: int) -> l
             for e, name in rows if is_urgent("checkin", e.fields)]
 
 
-async def silent_phones(session: AsyncSession, who: Principal, now: datetime, hours: float) -> list[tuple[str, SilentPhone]]:
+async def silent_phones(session: AsyncSession, who: Principal, now: datetime,
+                        hours: float) -> list[tuple[str, SilentPhone]]:
     """Phones not revoked that have not synced for more than `hours` (or never, since enrolled
     that long ago), by their person's site."""
     require(who, "people.read")
@@ -202,7 +203,8 @@ def first_arrived(*where: ColumnElement[bool]):
             .where(ChangeLog.entry_id.in_(chosen)).group_by(ChangeLog.entry_id))
 
 
-async def late_since(session: AsyncSession, who: Principal, since: datetime, late_hours: float) -> list[tuple[str, str]]:
+async def late_since(session: AsyncSession, who: Principal, since: datetime,
+                     late_hours: float) -> list[tuple[str, str]]:
     """Entries that first arrived after `since` more than `late_hours` after they were made
     (`created_at`, the corrected time of their first stamp): (site, kind) of each. Counts only,
     so wellbeing counts like the rest."""
@@ -254,7 +256,8 @@ async def overview(session: AsyncSession, who: Principal, now: datetime, zone: s
         shows |= {"stock", "requests"}
         for supplies in await supplies_by_site(session, who, ms):
             site = sites[supplies.id]
-            site.running_out = [s for s in supplies.stock if s.days_left is not None and s.days_left < alerts.days_left]
+            site.running_out = [s for s in supplies.stock
+                                if s.days_left is not None and s.days_left < alerts.days_left]
             waiting = [r for r in supplies.requests if r.status == "open"]
             site.requests_waiting, site.urgent_requests = len(waiting), sum(r.urgent for r in waiting)
     if allowed(who, "wellbeing.counts"):
