@@ -41,9 +41,12 @@ class TodayPages(TownshipPages):
     async def overview(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Template:
         who = await staff(request)
         moment = now()
-        async with maker.begin() as session:
-            since = await today.last_look(session, who, moment)
+        async with maker() as session:
+            since, noted = await today.last_look(session, who, moment)
             found = await today.overview(session, who, moment, settings.timezone, since)
+        if noted:
+            async with maker.begin() as session:
+                await today.note_look(session, who, moment)
         return page(request, "today.html", o=found, today=_today(settings.timezone))
 
     async def _report(self, request: Request, maker: MakerDep, settings: SettingsDep) -> daily.DailyReport:

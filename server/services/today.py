@@ -219,12 +219,20 @@ async def late_since(session: AsyncSession, who: Principal, since: datetime,
     return [(site, kind) for site, kind, made, arrived in rows if _utc(arrived) - _utc(made) > late]
 
 
-async def last_look(session: AsyncSession, who: Principal, now: datetime) -> datetime:
-    """When `who` last opened the overview (a day ago, the first time), and note this look."""
+async def last_look(session: AsyncSession, who: Principal, now: datetime) -> tuple[datetime, bool]:
+    """When `who` last opened the overview (a day ago, the first time), and whether they have an
+    account to note this look on (`note_look`; the development user has none)."""
     require(who, "overview.read")
-    before = await session.scalar(select(StaffAccount.last_look_at).where(StaffAccount.person_id == who.person_id))
+    account = await session.get(StaffAccount, who.person_id)
+    if account is None or account.last_look_at is None:
+        return now - NO_LOOK, account is not None
+    return _utc(account.last_look_at), True
+
+
+async def note_look(session: AsyncSession, who: Principal, now: datetime) -> None:
+    """A short write of its own, after the reads: the overview itself takes no write lock."""
+    require(who, "overview.read")
     await session.execute(update(StaffAccount).where(StaffAccount.person_id == who.person_id).values(last_look_at=now))
-    return _utc(before) if before is not None else now - NO_LOOK
 
 
 async def overview(session: AsyncSession, who: Principal, now: datetime, zone: str, since: datetime) -> Overview:

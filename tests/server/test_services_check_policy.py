@@ -24,6 +24,7 @@ SERVICES: dict[str, Work] = {
     "shifts.read shifts_per_day": lambda s, who: charts.shifts_per_day(s, who, ["2025-11-24"], ZONE),
     "overview.read": lambda s, who: today.overview(s, who, NOW, ZONE, NOW),
     "overview.read last_look": lambda s, who: today.last_look(s, who, NOW),
+    "overview.read note_look": lambda s, who: today.note_look(s, who, NOW),
     "overview.read late_since": lambda s, who: today.late_since(s, who, NOW, 24),
     "conflicts.read conflicts_by_site": lambda s, who: today.conflicts_by_site(s, who),
     "wellbeing.counts urgent_reports": lambda s, who: today.urgent_reports(s, who, START),
