@@ -56,6 +56,8 @@ class StaffAccount(Base):
     failed_count: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # When the overview was last opened: it lists what arrived late since (services/today.py).
+    last_look_at: Mapped[datetime | None]
 
 
 class EnrolCode(Base):

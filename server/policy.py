@@ -25,6 +25,9 @@ DASHBOARD_ROLES = frozenset({"lead", "staff", "care", "admin"})
 # that they agree. Wellbeing details are for care staff only (and the worker, on the phone).
 ACTIONS: dict[str, frozenset[str]] = {
     "account.self": DASHBOARD_ROLES,
+    # The first page: each part only for a role that reads the page it sums up (services/today.py).
+    "overview.read": DASHBOARD_ROLES,
+    "reports.read": frozenset({"staff", "admin"}),
     "shifts.read": frozenset({"lead", "staff", "care", "admin"}),
     "shifts.approve": frozenset({"staff", "admin"}),
     # Of the conflict queue, care staff get the wellbeing conflicts and only those; staff and

@@ -8,5 +8,6 @@ from server.dashboard.carried import CarriedPages
 from server.dashboard.conflicts import ConflictPages
 from server.dashboard.shifts import ShiftPages
 from server.dashboard.supplies import SupplyPages
+from server.dashboard.today import TodayPages
 
-PAGES = [AccountPages, ShiftPages, SupplyPages, ConflictPages, CarePages, AdminPages, CarriedPages, AuditPages]
+PAGES = [AccountPages, TodayPages, ShiftPages, SupplyPages, ConflictPages, CarePages, AdminPages, CarriedPages, AuditPages]

@@ -37,6 +37,10 @@ class SettingsForm(Struct):
     day: float
     night: float
     on_call: float
+    days_left: float
+    silent_hours: float
+    late_hours: float
+    grace_hours: float
 
 
 def _settings_scope(who: Principal) -> str:
@@ -121,6 +125,8 @@ class AdminPages(TownshipPages):
                     "rest": {"max_shift_hours": data.max_shift_hours, "min_rest_hours": data.min_rest_hours,
                              "max_days_without_rest": data.max_days_without_rest},
                     "rates": {"day": data.day, "night": data.night, "on_call": data.on_call},
+                    "alerts": {"days_left": data.days_left, "silent_hours": data.silent_hours,
+                               "late_hours": data.late_hours, "grace_hours": data.grace_hours},
                 },
                 deployment.Deployment,
             )

@@ -46,7 +46,7 @@ def _millis(value: str, field: str, timezone: str) -> int:
 class ShiftPages(TownshipPages):
     # -- shifts ---------------------------------------------------------------------------------
 
-    @get("/", name="township:shifts", opt={"action": "shifts.read"})
+    @get("/shifts", name="township:shifts", opt={"action": "shifts.read"})
     async def shifts(self, request: Request, maker: MakerDep) -> Template:
         who = await staff(request)
         async with maker() as session:
@@ -61,7 +61,7 @@ class ShiftPages(TownshipPages):
         with refused_as_409():
             async with maker.begin() as session:
                 await approve_shift(session, who, entry_id, data.decision, data.note, request.app.state.clock, now_ms())
-        return Redirect("/township/", status_code=303)
+        return Redirect("/township/shifts", status_code=303)
 
     @post("/shifts/{entry_id:str}/times", status_code=303, opt={"action": "shifts.approve"})
     async def fix_times(
@@ -79,7 +79,7 @@ class ShiftPages(TownshipPages):
         with refused_as_409():
             async with maker.begin() as session:
                 await fix_shift_times(session, who, entry_id, start, end, request.app.state.clock, now_ms())
-        return Redirect("/township/", status_code=303)
+        return Redirect("/township/shifts", status_code=303)
 
     @route("/export/shifts.csv", http_method=["GET", "HEAD"], opt={"action": "shifts.read"})
     async def shifts_export(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:

@@ -14,6 +14,7 @@ from server.deps import MakerDep, SettingsDep, now_ms
 from server.errors import ApiError
 from server.models import Entry, Site
 from server.policy import visible_sites
+from server.services import deployment
 from server.services.csv_export import csv_chunks
 from server.services.staff_service import staff_edit
 from server.services.supplies import movements_rows, requests_rows, supplies_by_site
@@ -30,7 +31,8 @@ class SupplyPages(TownshipPages):
         who = await staff(request)
         async with maker() as session:
             sites = await supplies_by_site(session, who, now_ms())
-        return page(request, "supplies.html", sites=sites, rate_days=ledger.RATE_DAYS, low_days=ledger.LOW_DAYS)
+            low_days = (await deployment.load(session, who.township)).alerts.days_left  # as on the overview
+        return page(request, "supplies.html", sites=sites, rate_days=ledger.RATE_DAYS, low_days=low_days)
 
     @route("/export/supplies.csv", http_method=["GET", "HEAD"], opt={"action": "supplies.read"})
     async def movements_export(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:

@@ -1,8 +1,8 @@
-"""What administrators configure: supply items, rest rules, subsidy rates.
+"""What administrators configure: supply items, rest rules, subsidy rates, alert thresholds.
 
 The deployment's defaults are one JSON document that only a deployment-wide administrator
 (township "*") changes; a township's administrator overrides them for that township only (each
-section it changes: items, rest, rates). Anything not set falls back to the defaults here. A
+section it changes: items, rest, rates, alerts). Anything not set falls back to the defaults here. A
 township's phones read its settings through GET /api/config, its subsidy sheet through `load`.
 """
 
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import DeploymentConfig, TownshipConfig
 from server.policy import Principal, allowed
+from sync import ledger
 
 
 class Item(Struct, frozen=True):
@@ -40,6 +41,15 @@ class Rates(Struct, frozen=True):
     on_call: Annotated[float, Meta(ge=0, le=10_000)] = 10
 
 
+class Alerts(Struct, frozen=True):
+    """What the township's overview and daily report warn about (server/services/today.py)."""
+
+    days_left: Annotated[float, Meta(gt=0, le=365)] = ledger.LOW_DAYS  # fewer days left: running out
+    silent_hours: Annotated[float, Meta(gt=0, le=24 * 30)] = 24  # a phone not synced for longer
+    late_hours: Annotated[float, Meta(gt=0, le=24 * 30)] = 24  # arrived this much after it was made: late
+    grace_hours: Annotated[float, Meta(ge=0, le=24 * 7)] = 2  # a day's report is final this long after it
+
+
 DEFAULT_ITEMS = (
     Item("mask", "医用外科口罩", "Surgical masks", "个"),
     Item("n95", "N95口罩", "N95 masks", "个"),
@@ -57,11 +67,12 @@ class Deployment(Struct, frozen=True):
     items: tuple[Item, ...] = DEFAULT_ITEMS
     rest: RestRules = RestRules()
     rates: Rates = Rates()
+    alerts: Alerts = Alerts()
 
 
 KEY = "deployment"
 DEPLOYMENT_WIDE = "*"  # the township of an administrator whose settings are the deployment's
-SECTIONS = ("items", "rest", "rates")
+SECTIONS = ("items", "rest", "rates", "alerts")
 
 
 async def load_defaults(session: AsyncSession) -> Deployment:

@@ -22,6 +22,7 @@ class StockLine:
     unit: str
     stock: float
     days_left: float | None
+    per_day: float = 0  # the recent rate of use (sync/ledger.py)
 
 
 @dataclass
@@ -60,7 +61,7 @@ async def supplies_by_site(session: AsyncSession, who: Principal, now: int) -> l
         for site in {movement["site"], movement.get("to_site")} & sites.keys():
             by_site[site].append(movement)
     for site, moves in by_site.items():  # what runs out first, first (sync/ledger.py)
-        sites[site].stock = [StockLine(r["item"], r["unit"], r["stock"], r["days_left"])
+        sites[site].stock = [StockLine(r["item"], r["unit"], r["stock"], r["days_left"], r["per_day"])
                              for r in ledger.stock_by_item(moves, site, now)]
     requests = await session.execute(
         select(Entry, Person.name).join(Person, Person.id == Entry.author_id)

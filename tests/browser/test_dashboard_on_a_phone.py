@@ -16,6 +16,8 @@ from server.models import Person, Site
 from server.services.accounts import create_account
 from server.services.enrolment import issue_code
 from sync.client import HttpTransport, enrol, sync
+from sync.constants import DEFAULT_TIMEZONE
+from sync.days import day_of
 from sync.replica import Replica
 from tests.browser.phone_support import _run, now_ms
 from tests.support.server_process import ServerProcess
@@ -24,9 +26,11 @@ WIDTH = 390
 HOUR = 3_600_000
 PASSWORD = "correct horse battery"
 LONG = "夜里睡不着，总是想着白天卡口排队的人，希望有人能聊聊，也想知道下周能不能换到白班"
-PAGES = ["/township/", "/township/supplies", "/township/conflicts", "/township/wellbeing",
-         "/township/subsidy", "/township/people", "/township/settings", "/township/audit", "/township/password"]
-CARE_PAGES = ["/township/", "/township/conflicts", "/township/wellbeing", "/township/password"]
+PAGES = ["/township/", "/township/shifts", "/township/report", "/township/charts", "/township/supplies",
+         "/township/conflicts", "/township/wellbeing", "/township/subsidy", "/township/people", "/township/settings",
+         "/township/audit", "/township/password"]
+CARE_PAGES = ["/township/", "/township/shifts", "/township/charts", "/township/charts/fatigue", "/township/conflicts",
+              "/township/wellbeing", "/township/password"]
 
 OVERFLOW = """(width) => {
   const wide = [...document.querySelectorAll("main *, header *")].filter((el) => {
@@ -130,7 +134,8 @@ def test_no_dashboard_page_scrolls_sideways_at_390_px(
 ) -> None:
     site = _a_township_with_some_of_everything(server)
     admin = new_phone()  # the development sign-in: an administrator of every township
-    problems = [p for path in PAGES for p in _problems(admin, path)]
+    today = day_of(now_ms(), DEFAULT_TIMEZONE)  # the report of the day the data above is from
+    problems = [p for path in [*PAGES, f"/township/report?day={today}"] for p in _problems(admin, path)]
     admin.goto("/township/people")  # the code page answers a POST: reached by its button
     admin.locator("button:has-text('发激活码')").first.click()
     admin.wait_for_selector("[data-test=qr]")

@@ -83,7 +83,7 @@ def test_two_phones_edit_the_same_post_offline(new_phone: Callable[..., Page], s
     assert winner in (first_post, second_post)
     loser = second_post if winner == first_post else first_post
     assert winner == second_post, "the later edit (higher stamp) should win"
-    desk.goto("/township/")
+    desk.goto("/township/shifts")
     row = desk.locator(f'tr[data-entry-id="{entry_id}"]')
     expect(row).to_have_count(1)
     expect(row.locator("td").nth(1)).to_have_text(winner)
@@ -108,7 +108,7 @@ def test_two_phones_edit_the_same_post_offline(new_phone: Callable[..., Page], s
         expect(shift.locator("strong")).to_have_text(loser)
         expect(shift.locator(".badge")).to_have_text("已同步")
         expect(shift.locator(".note.conflict")).to_have_count(0)
-    desk.goto("/township/")
+    desk.goto("/township/shifts")
     expect(row.locator("td").nth(1)).to_have_text(loser)
     expect(row.locator(".flag.conflict")).to_have_count(0)
 

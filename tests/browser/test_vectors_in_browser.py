@@ -21,6 +21,7 @@ OVERLAY = json.loads((VECTORS / "overlay.json").read_text("utf-8"))
 URGENCY = json.loads((VECTORS / "urgency.json").read_text("utf-8"))
 DAYS = json.loads((VECTORS / "days.json").read_text("utf-8"))
 SUBSIDY = json.loads((VECTORS / "subsidy.json").read_text("utf-8"))
+REST = json.loads((VECTORS / "rest.json").read_text("utf-8"))
 
 RUN_CLOCK = """async (vectors) => {
   const { send, receive } = await import("/js/clock.js");
@@ -84,6 +85,14 @@ RUN_SUBSIDY = """async (vectors) => {
   return vectors.map((v) => monthPay(v.shifts, v.month, v.zone, v.rates));
 }"""
 
+RUN_REST = """async (vectors) => {
+  const { restStatus } = await import("/js/rest.js");
+  return vectors.map((v) => {
+    const r = restStatus(v.shifts, v.now, v.rules, v.zone);
+    return { on_duty: r.onDuty, rest: r.rest, days: r.days, long: r.long, short: r.short, too_many: r.tooMany };
+  });
+}"""
+
 
 def run_in_page(new_phone: Callable[..., Page], script: str, vectors: list[dict], **options: object) -> dict:
     page = new_phone(**options)
@@ -134,3 +143,8 @@ def test_days_js_passes_every_day_vector_on_a_phone_set_to_utc(new_phone: Callab
 def test_subsidy_js_passes_every_subsidy_vector_on_a_phone_set_to_utc(new_phone: Callable[..., Page]) -> None:
     outcomes = run_in_page(new_phone, RUN_SUBSIDY, SUBSIDY, timezone_id="UTC")
     assert outcomes == {v["comment"]: v["expected"] for v in SUBSIDY}
+
+
+def test_rest_js_passes_every_rest_vector_on_a_phone_set_to_utc(new_phone: Callable[..., Page]) -> None:
+    outcomes = run_in_page(new_phone, RUN_REST, REST, timezone_id="UTC")
+    assert outcomes == {v["comment"]: v["expected"] for v in REST}

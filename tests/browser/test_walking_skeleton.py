@@ -91,7 +91,7 @@ def test_walking_skeleton(browser: Browser, server: ServerProcess, tmp_path: Pat
         desk = context.new_page()
         desk.set_viewport_size({"width": 1280, "height": 800})
         desk.on("pageerror", lambda err: errors.append(str(err)))
-        desk.goto("/township/")
+        desk.goto("/township/shifts")
         site = desk.locator("section.site[data-site=dongfeng]")
         expect(site.locator("h2")).to_contain_text("东风村")
         row = site.locator(f'tr[data-entry-id="{entry_id}"]')

@@ -94,7 +94,7 @@ def test_a_phone_whose_clock_jumped_back_to_2000(
     assert before * 1000 - 2000 <= start <= end <= after * 1000 + 2000, (start, end, before, after)
     assert all(int(stamp[:13]) <= time.time() * 1000 for stamp in held["stamps"].values()), held["stamps"]
     desk = new_phone(**DESKTOP)
-    desk.goto("/township/")
+    desk.goto("/township/shifts")
     row = desk.locator(f'section.site[data-site=dongfeng] tr[data-entry-id="{entry_id}"]')
     expect(row).to_contain_text(post)
     expect(row.locator(".flag")).to_have_text("时间已校正")

@@ -15,6 +15,11 @@ from tests.support.world import HOUR, START, World, conflict_on_post, shift
 DASHBOARD = {"lead", "staff", "care", "admin"}
 PAGES = [
     ("/township/", DASHBOARD),
+    ("/township/shifts", DASHBOARD),
+    ("/township/charts", DASHBOARD),
+    ("/township/charts/fatigue", {"care"}),
+    ("/township/report", {"staff", "admin"}),
+    ("/township/report.csv", {"staff", "admin"}),
     ("/township/conflicts", {"staff", "care", "admin"}),
     ("/township/wellbeing", DASHBOARD),
     ("/township/people", {"staff", "admin"}),
@@ -40,7 +45,8 @@ ACTIONS = [
     ("/township/people/lina/site", {"site": "dongfeng"}, {"admin"}),
     ("/township/requests/r1/status", {"status": "approved"}, {"staff", "admin"}),
     ("/township/settings", {"items": "mask | 口罩 | Masks | 个", "max_shift_hours": "12", "min_rest_hours": "8",
-                            "max_days_without_rest": "7", "day": "15", "night": "20", "on_call": "10"}, {"admin"}),
+                            "max_days_without_rest": "7", "day": "15", "night": "20", "on_call": "10",
+                            "days_left": "3", "silent_hours": "24", "late_hours": "24", "grace_hours": "2"}, {"admin"}),
 ]
 # Let through by the guard but refused by the service: care staff resolve wellbeing conflicts
 # only, and the conflict here is on a shift.
@@ -105,7 +111,7 @@ def test_a_site_lead_sees_only_their_own_site(township: World) -> None:
     other.sync(START)
     township.sign_in(ACCOUNTS["lead"])
 
-    page = township.client.get("/township/")
+    page = township.client.get("/township/shifts")
 
     assert "东风村" in page.text
     assert "城南社区" not in page.text and "南门卡口" not in page.text

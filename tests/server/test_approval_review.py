@@ -57,7 +57,7 @@ def test_a_phone_edit_to_an_approved_shifts_end_sends_it_back_to_review(world: W
     [logged] = world.scalars(select(ChangeLog.body).where(ChangeLog.body.contains(f'"after":"{edit.id}"')))
     assert '"approval":"pending"' in logged
     assert _paid_hours(world) == [], "the sheet pays the edited hours before anyone approved them"
-    row = world.client.get("/township/").text.split('data-entry-id="d1"', 1)[1].split("</tr>", 1)[0]
+    row = world.client.get("/township/shifts").text.split('data-entry-id="d1"', 1)[1].split("</tr>", 1)[0]
     assert "需重新审核" in row and "待审核" in row
 
     _approve(world, "d1")

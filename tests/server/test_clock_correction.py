@@ -161,7 +161,7 @@ def test_a_shift_recorded_in_2000_and_synced_after_the_clock_was_put_right_is_fl
 
     assert phone.replica.entries["y2k"].flags == ["time_suspect"]
     assert phone.replica.entries["fine"].flags == []
-    page = world.client.get("/township/")
+    page = world.client.get("/township/shifts")
     row = page.text.split('data-entry-id="y2k"', 1)[1].split("</tr>", 1)[0]
     assert "时间存疑" in row
     assert "时间存疑" not in page.text.split('data-entry-id="fine"', 1)[1].split("</tr>", 1)[0]
@@ -185,7 +185,7 @@ def test_staff_fix_a_shifts_times_and_every_phone_gets_them_with_the_phones_own_
     assert entry.stamps["start"] > before and parse(entry.stamps["start"]).node.startswith("srv")
     [stored] = world.scalars(select(Entry).where(Entry.id == "y2k"))
     assert stored.device_times == {"start": Y2K - 8 * HOUR, "end": Y2K}
-    row = world.client.get("/township/").text.split('data-entry-id="y2k"', 1)[1].split("</tr>", 1)[0]
+    row = world.client.get("/township/shifts").text.split('data-entry-id="y2k"', 1)[1].split("</tr>", 1)[0]
     assert "手机记录" in row and "2000-01-01" in row
     other = world.phone("lina")
     other.sync()

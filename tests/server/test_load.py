@@ -33,7 +33,7 @@ from tests.support.server_process import ROOT, ServerProcess
 from tests.support.world import in_session
 
 PHONES, BATCHES, SIZE = 50, 2, 10
-PAGES = ["/township/", "/township/supplies", "/township/conflicts"]
+PAGES = ["/township/", "/township/shifts", "/township/supplies", "/township/conflicts"]
 
 
 async def burst_with_readers(base_url: str, work: list) -> tuple[list, list[int]]:

@@ -89,7 +89,8 @@ def test_production_sends_hsts_and_no_server_header(production: ServerProcess) -
 def test_personal_pages_and_exports_are_not_stored(production: ServerProcess) -> None:
     cookies = _signed_in(production)
 
-    for path in ["/township/", "/township/export/shifts.csv", "/township/subsidy", "/township/subsidy.csv",
+    for path in ["/township/", "/township/shifts", "/township/report", "/township/report.csv",
+                 "/township/export/shifts.csv", "/township/subsidy", "/township/subsidy.csv",
                  "/township/export/supplies.csv", "/township/export/requests.csv", "/township/people",
                  "/township/login"]:
         answer = httpx.get(f"{production.url}{path}", cookies=cookies)

@@ -59,7 +59,8 @@ FORMS = {
     "/township/password": {"current": "not the password", "new": "a new long passphrase"},
     "/township/login": {"username": "nobody", "password": "not the password"},
     "/township/settings": {"items": "mask | 口罩 | Masks | 个", "max_shift_hours": "12", "min_rest_hours": "8",
-                           "max_days_without_rest": "7", "day": "15", "night": "20", "on_call": "10"},
+                           "max_days_without_rest": "7", "day": "15", "night": "20", "on_call": "10",
+                           "days_left": "3", "silent_hours": "24", "late_hours": "24", "grace_hours": "2"},
 }
 
 

@@ -60,7 +60,8 @@ def test_a_bad_month_is_a_400_not_a_500(world: World) -> None:
 def test_settings_change_the_rates_and_reach_the_phone(world: World) -> None:
     form = {"items": "mask | 医用外科口罩 | Surgical masks | 个\nsoap | 肥皂 | Soap | 块",
             "max_shift_hours": "10", "min_rest_hours": "9", "max_days_without_rest": "6",
-            "day": "18", "night": "25", "on_call": "12", "_csrf_token": world.csrf()}
+            "day": "18", "night": "25", "on_call": "12", "days_left": "5", "silent_hours": "12", "late_hours": "24",
+            "grace_hours": "2", "_csrf_token": world.csrf()}
 
     saved = world.client.post("/township/settings", data=form)
     phone = world.phone("zhangwei")
@@ -75,7 +76,8 @@ def test_settings_change_the_rates_and_reach_the_phone(world: World) -> None:
 
 def test_a_malformed_item_line_is_refused_with_the_line_number(world: World) -> None:
     form = {"items": "mask | 口罩 | Masks | 个\n坏行", "max_shift_hours": "12", "min_rest_hours": "8",
-            "max_days_without_rest": "7", "day": "15", "night": "20", "on_call": "10", "_csrf_token": world.csrf()}
+            "max_days_without_rest": "7", "day": "15", "night": "20", "on_call": "10",
+            "days_left": "3", "silent_hours": "24", "late_hours": "24", "grace_hours": "2", "_csrf_token": world.csrf()}
 
     answer = world.client.post("/township/settings", data=form)
 

@@ -18,7 +18,7 @@ def test_synced_shifts_are_listed_under_their_site(world: World) -> None:
     phone.replica.put("e1", "shift", shift(phone.site, end=START + 8 * HOUR, post="南门卡口"), START + 8 * HOUR)
     phone.sync(START + 8 * HOUR)
 
-    page = world.client.get("/township/")
+    page = world.client.get("/township/shifts")
 
     assert page.status_code == 200
     section = page.text.split('data-site="chengnan"', 1)[1].split("</section>", 1)[0]

@@ -45,7 +45,8 @@ def _other_township(world: World) -> None:
 def _save(world: World, day: str, items: str = "mask | 医用外科口罩 | Surgical masks | 个") -> str:
     return world.client.post("/township/settings", data={
         "items": items, "max_shift_hours": "12", "min_rest_hours": "8", "max_days_without_rest": "7",
-        "day": day, "night": "20", "on_call": "10", "_csrf_token": world.csrf()}).text
+        "day": day, "night": "20", "on_call": "10",
+        "days_left": "3", "silent_hours": "24", "late_hours": "24", "grace_hours": "2", "_csrf_token": world.csrf()}).text
 
 
 def _day_rate_shown(page: str) -> float:
@@ -133,4 +134,5 @@ def test_an_administrator_of_no_township_changes_no_settings(world: World) -> No
     assert world.client.get("/township/settings").status_code == 403
     assert world.client.post("/township/settings", data={
         "items": "soap | 肥皂 | Soap | 块", "max_shift_hours": "12", "min_rest_hours": "8", "max_days_without_rest": "7",
-        "day": "99", "night": "20", "on_call": "10", "_csrf_token": world.csrf()}).status_code == 403
+        "day": "99", "night": "20", "on_call": "10",
+        "days_left": "3", "silent_hours": "24", "late_hours": "24", "grace_hours": "2", "_csrf_token": world.csrf()}).status_code == 403

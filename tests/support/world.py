@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server import db
 from server.app import create_app
 from server.demo import TOWNSHIP, seed
-from server.models import Person
+from server.models import ChangeLog, Entry, Person
 from server.services.accounts import create_account
 from server.services.enrolment import issue_code
 from server.settings import Settings
@@ -120,6 +120,22 @@ class World:
         phone = Phone(replica, HttpTransport(self.client, answer["token"]), person, answer["site"]["id"])
         self.phones.append(phone)
         return phone
+
+
+def arrived(kind: str, entry_id: str, author: str, fields: dict, made: int, at: int, device: str = "d1") -> list:
+    """An entry made at `made` whose first copy reached the server at `at` (both ms), as rows
+    to add: for tests of what arrived late, which a phone syncing now cannot give."""
+    def moment(ms: int) -> datetime:
+        return datetime.fromtimestamp(ms / 1000, UTC)
+
+    stamp = f"{made:013d}0000{device}"
+    return [
+        Entry(id=entry_id, kind=kind, schema=1 if kind != "shift" else 2, site_id=fields["site"], author_id=author,
+              subject_id=author, device_id=device, fields=fields, stamps={name: stamp for name in fields},
+              deleted=False, flags=[], device_times={}, seq=0, created_at=moment(made), updated_at=moment(at)),
+        ChangeLog(id=f"change-{entry_id}", device_id=device, entry_id=entry_id, body="{}",
+                  result={"status": "applied", "stamp": stamp}, received_at=moment(at)),
+    ]
 
 
 def conflict_on_post(world: World, entry: str = "s2") -> tuple[Phone, Phone]:
