@@ -202,7 +202,7 @@ def test_no_file_is_refused(staffed: World) -> None:
 def test_the_shifts_page_marks_entries_carried_by_hand(staffed: World) -> None:
     upload(staffed, exported(offline_phone(staffed)))
 
-    page = staffed.client.get("/township/")
+    page = staffed.client.get("/township/shifts")
 
     assert re.search(r"手机文件导入", page.text)
 
