@@ -18,8 +18,9 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from playwright.sync_api import Page, Request, Route
@@ -157,6 +158,39 @@ def save(page: Page, kind: str, fields: dict, entry: str | None = None) -> str:
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+# Two zones 20 hours apart: in the first hours of a month in one, the month began long ago in
+# the other. The phone counts months in the deployment's zone (GET /api/config).
+MONTH_ZONES = ("Asia/Shanghai", "Etc/GMT+12")
+
+
+def zone_with_month_begun(hours: float) -> str:
+    """A deployment zone in which this month began at least `hours` ago (under 20), so a test
+    can record that much finished work in "this month" at any hour of any day."""
+    for name in MONTH_ZONES:
+        now = datetime.now(ZoneInfo(name))
+        if now - now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) >= timedelta(hours=hours):
+            return name
+    raise AssertionError(f"no zone of {MONTH_ZONES} began its month {hours} hours ago")
+
+
+def config_with(**settings: Any) -> Callable[[Route], None]:
+    """A route handler changing the deployment's settings on their way to one phone: the
+    session's server is shared by every test."""
+
+    def answer(route: Route) -> None:
+        fetched = route.fetch()
+        route.fulfill(response=fetched, json={**fetched.json(), **settings})
+
+    return answer
+
+
+def wait_config(page: Page) -> None:
+    """Wait until the phone has kept the deployment's settings from /api/config."""
+    page.wait_for_function(
+        "async () => Boolean(await (await import('/js/db.js')).getMeta('config'))", polling=100
+    )
 
 
 # -- the server side --------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.phone_support import (
     approve_shift,
+    config_with,
+    enrol,
     go_offline,
     go_online_and_sync,
     item_state,
@@ -22,9 +24,12 @@ from tests.browser.phone_support import (
     server_entries,
     site_of,
     visible_ids,
+    wait_config,
+    wait_controlled,
     wait_item_state,
     wait_pending,
     wait_synced,
+    zone_with_month_begun,
 )
 from tests.support.server_process import ServerProcess
 
@@ -187,12 +192,16 @@ def test_the_subsidy_estimate_counts_approved_hours_of_this_month(
     new_phone: Callable[..., Page], server: ServerProcess
 ) -> None:
     person = new_worker(server)
-    page = ready_phone(new_phone, server, person)
+    zone = zone_with_month_begun(12)  # eleven hours of this month's work, at any hour
+    page = new_phone()
+    page.context.route("**/api/config", config_with(timezone=zone))
+    enrol(page, server, person)
+    wait_controlled(page)
+    wait_config(page)
     assert page.is_hidden("[data-test=subsidy]")  # nothing to say before the first shift
     site = site_of(page)
-    now = datetime.now(SHANGHAI)
-    month_start = int(now.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
-    start = max(now_ms() - 11 * HOUR, month_start + 60_000)
+    now = datetime.now(ZoneInfo(zone))
+    start = now_ms() - 11 * HOUR
     day = save(
         page,
         "shift",
