@@ -240,12 +240,12 @@ def test_the_subsidy_estimate_counts_approved_hours_of_this_month(
     page.wait_for_selector("[data-test=subsidy-amount]:has-text('¥160.00')")
     assert page.text_content("[data-test=subsidy]") == "¥160.00按已审核通过的 10 小时估算，以镇街发放为准"
     estimate = page.evaluate(
-        """async (now) => {
+        """async ([now, zone]) => {
           const { monthEstimate, RATES } = await import("/js/subsidy.js");
           const shifts = (await import("/js/outbox.js")).list(["shift"]);
-          return [monthEstimate((await shifts).map((v) => v.fields), now), RATES];
+          return [monthEstimate((await shifts).map((v) => v.fields), now, RATES, zone), RATES];
         }""",
-        now_ms(),
+        [now_ms(), zone],
     )
     assert estimate == [{"hours": 10, "amount": 160}, {"day": 15, "night": 20, "on_call": 10}]
 
