@@ -4,12 +4,13 @@ policy does not name for it, it refuses, whatever route or command might call it
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.policy import ACTIONS, Forbidden, Principal
-from server.services import audit, reports, staff_service, subsidy, supplies
+from server.services import audit, people, reports, staff_service, subsidy, supplies
 from server.services.server_clock import ServerClock
 from tests.support.world import START, World
 
@@ -22,6 +23,7 @@ SERVICES: dict[str, Work] = {
     "subsidy.read": lambda s, who: subsidy.sheet(s, who, "2025-11", "Asia/Shanghai"),
     "supplies.read": lambda s, who: supplies.supplies_by_site(s, who, START),
     "audit.read": lambda s, who: audit.recent(s, who),
+    "people.enrol": lambda s, who: people.label_device(s, who, "x", "旧手机", datetime.now(UTC)),
 }
 CASES = [(action, role) for action in SERVICES for role in ("worker", "lead", "staff", "care", "admin")
          if role not in ACTIONS[action]]
