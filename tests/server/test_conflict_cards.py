@@ -203,3 +203,33 @@ def test_a_delete_conflict_keeps_a_candidate_only(world: World) -> None:
     assert "保留此条" in card.split('data-test="conflict-base"', 1)[1].split("</p>", 1)[0]
     assert (answer.status_code, answer.json()["field"]) == (400, "deleted")
     assert _resolve(world, "s1", choice="1").status_code == 303
+
+
+def test_a_phone_is_named_by_staff_only_and_briefly(world: World) -> None:
+    phone = world.phone("zhangwei")
+    path = f"/township/devices/{phone.replica.device}/label"
+    too_long = world.client.post(path, data={"label": "手" * 41, "_csrf_token": world.csrf()})
+    answers = {}
+    for name, role in (("lead1", "lead"), ("chenjing", "care"), ("wangfang", "staff")):
+        world.account(name, role)
+        world.sign_in(name)
+        answers[role] = world.client.post(path, data={"label": f"{role}的名字", "_csrf_token": world.csrf()},
+                                          follow_redirects=False).status_code
+
+    assert (too_long.status_code, too_long.json()["field"]) == (400, "label")
+    assert answers == {"lead": 403, "care": 403, "staff": 303}
+    assert "staff的名字" in world.client.get("/township/people").text
+
+
+def test_who_may_not_resolve_may_not_type_a_new_value_either(world: World) -> None:
+    conflict_on_post(world)
+    conflict = world.scalars(select(Conflict.id))[0]
+    answers = {}
+    for name, role in (("lead1", "lead"), ("chenjing", "care")):
+        world.account(name, role)
+        world.sign_in(name)
+        answers[role] = world.client.post(f"/township/conflicts/{conflict}/resolve",
+                                          data={"value": "北门", "_csrf_token": world.csrf()}).status_code
+
+    assert answers == {"lead": 403, "care": 409}  # a shift's conflict is not care staff's to resolve
+    assert world.scalars(select(Conflict.resolved_at)) == [None]
