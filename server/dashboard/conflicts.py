@@ -12,7 +12,12 @@ from server.deps import MakerDep, SettingsDep, now_ms
 from server.errors import ApiError
 from server.ratelimit import client_key
 from server.services import audit
-from server.services.staff_service import NewValue, open_conflict_views, others_open_conflicts, resolve_conflict
+from server.services.staff_service import (
+    NewValue,
+    open_conflict_views,
+    others_open_conflicts,
+    resolve_conflict,
+)
 
 
 class Resolution(Struct):

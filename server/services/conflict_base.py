@@ -28,11 +28,15 @@ def never_set(name: str) -> dict[str, Any]:
     return {"stamp": None, "value": False if name == DELETED else None}
 
 
-async def value_at(session: AsyncSession, entry_id: str, kind: Kind, name: str, stamp: str | None) -> dict | None:
+async def value_at(
+    session: AsyncSession, entry_id: str, kind: Kind, name: str, stamp: str | None
+) -> dict | None:
     """{"stamp", "value"} of field `name` at `stamp`, or None when no logged change holds it."""
     if stamp is None:
         return never_set(name)
-    rows = await session.execute(select(ChangeLog.body, ChangeLog.result).where(ChangeLog.entry_id == entry_id))
+    rows = await session.execute(
+        select(ChangeLog.body, ChangeLog.result).where(ChangeLog.entry_id == entry_id)
+    )
     for body, result in rows:
         if result.get("stamp") == stamp and result.get("status") != "rejected":
             found = _value_in(_body.decode(body), kind, name, stamp)

@@ -78,7 +78,8 @@ def parse_value(kind: str, name: str, text: str, timezone: str) -> tuple[Any, li
         if wanted.type == "select":
             by_text = {str(c).lower(): c for c in wanted.choices}
             if text.lower() not in by_text:
-                return None, [FieldError(name, "invalid", f"choose one of {', '.join(map(str, wanted.choices))}")]
+                listed = ", ".join(map(str, wanted.choices))
+                return None, [FieldError(name, "invalid", f"choose one of {listed}")]
             return by_text[text.lower()], []
         if wanted.type == "number":
             found, _ = _field_type(kind, name)
@@ -87,6 +88,8 @@ def parse_value(kind: str, name: str, text: str, timezone: str) -> tuple[Any, li
                 raise ValueError(text)
             return number, []
     except ValueError:
-        reason = "a time looks like 2025-11-24T08:00" if wanted.type == "datetime-local" else "a number is needed"
+        reason = "a number is needed"
+        if wanted.type == "datetime-local":
+            reason = "a time looks like 2025-11-24T08:00"
         return None, [FieldError(name, "invalid", reason)]
     return text, []

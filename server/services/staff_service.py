@@ -19,7 +19,7 @@ from server.policy import Principal, conflict_kinds, require, visible_sites
 from server.services.clock_correction import TIME_SUSPECT
 from server.services.conflict_values import ValueInput, parse_value, value_input
 from server.services.server_clock import ServerClock
-from server.services.sync_service import REVIEW_AGAIN, STAFF_TIMES, assign_seq, server_change
+from server.services.sync_service import REVIEW_AGAIN, STAFF_TIMES, assign_seq, server_change, times_moved
 from sync.entries import KINDS, FieldError, check_entry, check_fields
 from sync.merge import DELETED, Edit, State, merge
 
@@ -51,7 +51,7 @@ async def staff_edit(
         if errors:
             raise StaffEditError(errors)
     moment = datetime.fromtimestamp(now / 1000, UTC)
-    if any(outcome.state.stamps.get(name) != entry.stamps.get(name) for name in kind.time_fields):
+    if times_moved(kind, entry.stamps, outcome.state.stamps):
         entry.flags = sorted({*entry.flags, STAFF_TIMES})  # the phone shows who set its times
     entry.fields, entry.stamps, entry.deleted = outcome.state.fields, outcome.state.stamps, outcome.state.deleted
     entry.updated_at = moment
@@ -92,7 +92,8 @@ class NewValue:
 
 
 async def resolve_conflict(
-    session: AsyncSession, conflict_id: int, choice: int | NewValue, who: Principal, clock: ServerClock, now: int
+    session: AsyncSession, conflict_id: int, choice: int | NewValue, who: Principal, clock: ServerClock,
+    now: int,
 ) -> Conflict:
     """Keep candidate `choice` of an open conflict, or set a new value (§6 M4); either way the
     server's change supersedes every candidate, and the phones pull it."""
@@ -114,7 +115,8 @@ async def resolve_conflict(
     elif not 0 <= choice < len(conflict.candidates):
         raise BadInput([FieldError("choice", "invalid", "choose one of the candidates")])
     else:
-        await staff_edit(session, entry, {conflict.field: conflict.candidates[choice]["value"]}, who, clock, now)
+        kept = conflict.candidates[choice]["value"]
+        await staff_edit(session, entry, {conflict.field: kept}, who, clock, now)
     conflict.resolved_at = datetime.fromtimestamp(now / 1000, UTC)
     conflict.resolved_by = who.person_id
     return conflict
@@ -256,8 +258,9 @@ async def open_conflict_views(session: AsyncSession, who: Principal) -> list[Con
         )
     } if candidates else {}
     authors = dict(
-        (await session.execute(select(Person.id, Person.name).where(Person.id.in_({c.get("author") for c in candidates}))))
-        .all()
+        (await session.execute(
+            select(Person.id, Person.name).where(Person.id.in_({c.get("author") for c in candidates}))
+        )).all()
     ) if candidates else {}
     views = []
     for conflict, entry, author, site in rows:
@@ -265,7 +268,8 @@ async def open_conflict_views(session: AsyncSession, who: Principal) -> list[Con
         views.append(ConflictView(
             conflict.id, entry.id, entry.kind, conflict.field, site or entry.site_id, author, current,
             [_candidate(i, c, phones, authors) for i, c in enumerate(conflict.candidates)],
-            what=[(n, entry.fields[n]) for n in SUMMARY.get(entry.kind, ()) if n != conflict.field and n in entry.fields],
+            what=[(n, entry.fields[n]) for n in SUMMARY.get(entry.kind, ())
+                  if n != conflict.field and n in entry.fields],
             base=conflict.base,
             new_value=value_input(entry.kind, conflict.field),
         ))

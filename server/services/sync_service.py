@@ -27,7 +27,7 @@ from server.services.conflict_base import stocktake_base, value_at
 from server.services.server_clock import ServerClock
 from sync import ledger
 from sync.clock import parse
-from sync.entries import KINDS, FieldError, check_entry, check_fields, upgrade
+from sync.entries import KINDS, FieldError, Kind, check_entry, check_fields, upgrade
 from sync.merge import Edit, State, merge
 from sync.protocol import (
     Candidate,
@@ -164,7 +164,9 @@ class Push:
             if errors:
                 return _rejected(change.id, *errors)
         conflicts = dict(outcome.conflicts)
-        bases = {name: await value_at(self.session, change.entry, kind, name, base.get(name)) for name in conflicts}
+        bases = {
+            name: await value_at(self.session, change.entry, kind, name, base.get(name)) for name in conflicts
+        }
         if kind.name == "supply" and row is None and fields.get("movement") == "stocktake":
             counted = await self._stocktake_conflict(change.entry, fields, stamp)
             conflicts.update(counted)
@@ -175,8 +177,8 @@ class Push:
             flags.add(CLOCK_CORRECTED)
         if suspect:
             flags.add(TIME_SUSPECT)
-        if row is not None and any(outcome.state.stamps.get(n) != row.stamps.get(n) for n in kind.time_fields):
-            flags.discard(STAFF_TIMES)
+        if row is not None and times_moved(kind, row.stamps, outcome.state.stamps):
+            flags.discard(STAFF_TIMES)  # the phone set a time since staff did
         if _pay_changed_after_approval(row, outcome.state):
             self._send_back_to_review(change, outcome.state)
             flags.add(REVIEW_AGAIN)
@@ -266,9 +268,9 @@ class Push:
             )
             new = [{**msgspec.to_builtins(c), "author": await self._author(c.device)} for c in candidates]
             if found is None:
-                self.session.add(
-                    Conflict(entry_id=entry_id, field=name, candidates=new, base=bases.get(name), opened_at=self.now)
-                )
+                self.session.add(Conflict(
+                    entry_id=entry_id, field=name, candidates=new, base=bases.get(name), opened_at=self.now
+                ))
             else:
                 seen = {c["stamp"] for c in found.candidates}
                 found.candidates = found.candidates + [c for c in new if c["stamp"] not in seen]
@@ -318,6 +320,11 @@ def _millis(moment: datetime) -> int:
     if moment.tzinfo is None:  # SQLite gives naive datetimes back; they were stored in UTC
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
+
+
+def times_moved(kind: Kind, before: dict[str, str], after: dict[str, str]) -> bool:
+    """Whether a merge set any time field of the entry (its stamp changed): `STAFF_TIMES`."""
+    return any(before.get(name) != after.get(name) for name in kind.time_fields)
 
 
 PAID_FIELDS = ("start", "end", "kind")  # what the subsidy sheet pays by: hours and the rate's kind

@@ -99,7 +99,7 @@ def test_a_new_value_resolves_the_conflict_and_reaches_both_phones(world: World)
 
 
 def test_a_new_count_is_read_as_a_number_and_reaches_the_phones(world: World) -> None:
-    one, two = _two_counts(world)
+    _, two = _two_counts(world)
 
     assert _resolve(world, "t2", value="38").status_code == 303
 
