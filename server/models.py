@@ -42,6 +42,8 @@ class Device(Base):
     # Keys the code of this phone's SMS reports (docs/sms.md). Kept as is: the server must
     # compute the code, so it cannot be a hash like the token.
     sms_key: Mapped[str | None] = mapped_column(String(64))
+    # A name staff give the phone ("张伟的旧手机"), shown on conflict cards instead of its id.
+    label: Mapped[str | None] = mapped_column(String(40))
 
 
 class StaffAccount(Base):
@@ -122,6 +124,9 @@ class Conflict(Base):
     entry_id: Mapped[str] = mapped_column(ForeignKey("entries.id"), index=True)
     field: Mapped[str] = mapped_column(String(64))
     candidates: Mapped[list[Any]]
+    # The value the candidates started from, recorded when the conflict opened:
+    # {"stamp": ..., "value": ...}; None for a conflict opened before it was recorded.
+    base: Mapped[dict[str, Any] | None]
     opened_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(64))

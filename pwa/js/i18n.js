@@ -103,6 +103,7 @@ const WORDS = {
   ap_returned: ["退回修改", "Returned"],
   ap_review_again: ["时间有改动，待重新审核", "Times changed; waiting for review again"],
   ap_edit_warning: ["这个班次已审核通过。改开始或结束时间后，需要镇街重新审核，审核前不计入补助。", "This shift is approved. If you change its start or end, the township must review it again; until then it is not paid."],
+  staff_times: ["时间已由镇街更正", "Times corrected by the township"],
   clock_fixed: ["手机时间不准，已按服务器时间校正", "The phone clock was off; times were corrected"],
   rest_title: ["休息", "Rest"],
   rest_ok: ["作息正常", "Your rest looks fine"],

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 from litestar import Request, get, post
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 from server.dashboard.common import TownshipPages, now, page, staff
 from server.deps import MakerDep
@@ -27,6 +29,10 @@ def _qr(request: Request, code: str, name: str) -> dict[str, str]:
 
 class Move(Struct):
     site: str
+
+
+class DeviceLabel(Struct):
+    label: Annotated[str, Meta(max_length=40)] = ""
 
 
 class SettingsForm(Struct):
@@ -94,6 +100,16 @@ class AdminPages(TownshipPages):
         who = await staff(request)
         async with maker.begin() as session:
             if not await people.revoke_device(session, who, device_id, now(), client_key(request)):
+                raise PermissionDeniedException("这部手机不在您的管辖范围 / not in your scope")
+        return Redirect("/township/people", status_code=303)
+
+    @post("/devices/{device_id:str}/label", status_code=303, opt={"action": "people.enrol"})
+    async def label(
+        self, request: Request, device_id: FromPath[str], data: URLEncodedBody[DeviceLabel], maker: MakerDep
+    ) -> Redirect:
+        who = await staff(request)
+        async with maker.begin() as session:
+            if not await people.label_device(session, who, device_id, data.label, now(), client_key(request)):
                 raise PermissionDeniedException("这部手机不在您的管辖范围 / not in your scope")
         return Redirect("/township/people", status_code=303)
 

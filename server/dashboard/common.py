@@ -20,7 +20,7 @@ from server.errors import ApiError
 from server.policy import Principal, allowed
 from server.ratelimit import client_key
 from server.services import audit
-from server.services.staff_service import StaffEditError
+from server.services.staff_service import BadInput, StaffEditError
 
 
 def page(request: Request, name: str, **context: Any) -> Template:
@@ -60,11 +60,12 @@ async def csv_download(request: Request, maker, who: Principal, name: str, chunk
 
 @contextmanager
 def refused_as_409() -> Iterator[None]:
-    """A staff edit the rules refuse is a 409 naming the field, not a 500."""
+    """A staff edit the rules refuse is a 409 naming the field, not a 500; one refused for
+    what was typed (BadInput) is a 400."""
     try:
         yield
     except StaffEditError as err:
-        raise ApiError(409, str(err), err.errors[0].field) from None
+        raise ApiError(400 if isinstance(err, BadInput) else 409, str(err), err.errors[0].field) from None
 
 
 def _redirect_to_sign_in(request: Request, exc: NotAuthorizedException) -> Response:

@@ -1,4 +1,4 @@
-"""The conflict queue: candidates side by side; staff keep one."""
+"""The conflict queue: candidates side by side; staff keep one or type a new value (§6 M4)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,23 @@ from litestar.response import Redirect, Template
 from msgspec import Struct
 
 from server.dashboard.common import TownshipPages, now, page, refused_as_409, staff
-from server.deps import MakerDep, now_ms
+from server.deps import MakerDep, SettingsDep, now_ms
+from server.errors import ApiError
 from server.ratelimit import client_key
 from server.services import audit
-from server.services.staff_service import open_conflict_views, others_open_conflicts, resolve_conflict
+from server.services.staff_service import (
+    NewValue,
+    open_conflict_views,
+    others_open_conflicts,
+    resolve_conflict,
+)
 
 
 class Resolution(Struct):
-    choice: int
+    """Keep candidate `choice`, or set the new `value` typed on the card (§6 M4): one of them."""
+
+    choice: int | None = None
+    value: str | None = None
 
 
 class ConflictPages(TownshipPages):
@@ -29,15 +38,25 @@ class ConflictPages(TownshipPages):
 
     @post("/conflicts/{conflict_id:int}/resolve", status_code=303, opt={"action": "conflicts.resolve"})
     async def resolve(
-        self, request: Request, conflict_id: FromPath[int], data: URLEncodedBody[Resolution], maker: MakerDep
+        self,
+        request: Request,
+        conflict_id: FromPath[int],
+        data: URLEncodedBody[Resolution],
+        maker: MakerDep,
+        settings: SettingsDep,
     ) -> Redirect:
         who = await staff(request)
+        if (data.choice is None) == (data.value is None):
+            raise ApiError(400, "keep one candidate or type a new value", "choice")
+        choice = data.choice if data.value is None else NewValue(data.value, settings.timezone)
         with refused_as_409():
             async with maker.begin() as session:
-                conflict = await resolve_conflict(session, conflict_id, data.choice, who,
+                conflict = await resolve_conflict(session, conflict_id, choice, who,
                                                   request.app.state.clock, now_ms())
+                # A new value is not logged: it may be a wellbeing answer, which the log's
+                # readers may not see (docs/roles.md).
                 await audit.record(session, "conflict.resolved", audit.Actor.of(who, client_key(request)),
                                    now(),
                                    subject=conflict.entry_id, conflict=conflict.id, field=conflict.field,
-                                   choice=data.choice)
+                                   choice="new" if data.choice is None else data.choice)
         return Redirect("/township/conflicts", status_code=303)

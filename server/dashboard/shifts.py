@@ -16,6 +16,7 @@ from server.dashboard.filters import make_filters
 from server.deps import MakerDep, SettingsDep, now_ms
 from server.errors import ApiError
 from server.services import reports, subsidy
+from server.services.conflict_values import parse_local
 from server.services.staff_service import approve_shift, fix_shift_times
 
 MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
@@ -37,10 +38,9 @@ class ShiftTimes(Struct):
 
 def _millis(value: str, field: str, timezone: str) -> int:
     try:
-        moment = datetime.strptime(value.strip(), "%Y-%m-%dT%H:%M")
+        return parse_local(value, timezone)
     except ValueError:
         raise ApiError(400, "a time looks like 2025-11-24T08:00", field) from None
-    return int(moment.replace(tzinfo=ZoneInfo(timezone)).timestamp() * 1000)
 
 
 class ShiftPages(TownshipPages):

@@ -20,7 +20,7 @@ from server.services.csv_export import csv_chunks
 
 EVENTS = frozenset({
     # A code is spent by the enrolment it makes: "device.enrolled" records both, with who issued it.
-    "code.issued", "code.refused", "code.void", "device.enrolled", "device.revoked",
+    "code.issued", "code.refused", "code.void", "device.enrolled", "device.revoked", "device.labelled",
     "sign_in.ok", "sign_in.failed", "account.created", "person.moved", "settings.changed", "export",
     "conflict.resolved", "carried.uploaded",
 })

@@ -61,6 +61,23 @@ async def revoke_device(
     return True
 
 
+async def label_device(
+    session: AsyncSession, who: Principal, device_id: str, label: str, now: datetime, address: str = ""
+) -> bool:
+    """Name a phone ("张伟的旧手机"): conflict cards show the name instead of its id. A blank
+    label clears it. False when the phone is not in `who`'s scope."""
+    require(who, "people.enrol")
+    device = await session.get(Device, device_id, with_for_update=True)
+    if device is None or await person_in_scope(session, who, device.person_id) is None:
+        return False
+    label = label.strip() or None
+    if label != device.label:
+        await record(session, "device.labelled", Actor.of(who, address), now, subject=device.person_id,
+                     device=device.id, label=label or "")
+    device.label = label
+    return True
+
+
 async def move_person(
     session: AsyncSession, who: Principal, person_id: str, site_id: str, now: datetime, address: str = ""
 ) -> bool:

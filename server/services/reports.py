@@ -26,6 +26,8 @@ class ShiftRow:
     flags: list[str]
     conflicts: list[str]
     device_times: dict[str, int] = field(default_factory=dict)  # the phone's own, when corrected
+    note: str = ""  # the worker's
+    approval_note: str = ""  # staff's reason for returning it
 
 
 @dataclass
@@ -76,6 +78,8 @@ async def shifts_by_site(session: AsyncSession, who: Principal, limit: int | Non
                 flags=list(entry.flags),
                 conflicts=open_fields.get(entry.id, []),
                 device_times=dict(entry.device_times or {}),
+                note=f.get("note", ""),
+                approval_note=f.get("approval_note", ""),
             )
         )
     for site in sites.values():

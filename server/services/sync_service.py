@@ -23,10 +23,11 @@ from server.models import ChangeLog, Conflict, Device, Entry, Site, SyncCounter
 from server.policy import NOT_YOURS, Principal, device_scope, device_write_errors
 from server.services import test_hooks
 from server.services.clock_correction import CLOCK_CORRECTED, TIME_SUSPECT, Correction, suspect_times
+from server.services.conflict_base import stocktake_base, value_at
 from server.services.server_clock import ServerClock
 from sync import ledger
 from sync.clock import parse
-from sync.entries import KINDS, FieldError, check_entry, check_fields, upgrade
+from sync.entries import KINDS, FieldError, Kind, check_entry, check_fields, upgrade
 from sync.merge import Edit, State, merge
 from sync.protocol import (
     Candidate,
@@ -42,6 +43,7 @@ from sync.protocol import Entry as WireEntry
 RETRIES = 3
 CHANGE_ID_TAKEN = FieldError("id", "taken", "this change id cannot be used; make the change again")
 REVIEW_AGAIN = "review_again"  # an approved shift's times changed on the phone (§6 M8)
+STAFF_TIMES = "staff_times"  # staff set the entry's times; the phone says so until it sets them again
 _peek = msgspec.json.Decoder(dict)
 
 
@@ -162,19 +164,26 @@ class Push:
             if errors:
                 return _rejected(change.id, *errors)
         conflicts = dict(outcome.conflicts)
+        bases = {
+            name: await value_at(self.session, change.entry, kind, name, base.get(name)) for name in conflicts
+        }
         if kind.name == "supply" and row is None and fields.get("movement") == "stocktake":
-            conflicts.update(await self._stocktake_conflict(change.entry, fields, stamp))
+            counted = await self._stocktake_conflict(change.entry, fields, stamp)
+            conflicts.update(counted)
+            bases.update({name: await stocktake_base(self.session, fields) for name in counted})
 
         flags = set() if row is None else set(row.flags)
         if device_times or stamp != change.stamp:
             flags.add(CLOCK_CORRECTED)
         if suspect:
             flags.add(TIME_SUSPECT)
+        if row is not None and times_moved(kind, row.stamps, outcome.state.stamps):
+            flags.discard(STAFF_TIMES)  # the phone set a time since staff did
         if _pay_changed_after_approval(row, outcome.state):
             self._send_back_to_review(change, outcome.state)
             flags.add(REVIEW_AGAIN)
         self._store(change, row, outcome.state, sorted(flags), device_times)  # S7
-        await self._record_conflicts(change.entry, conflicts)
+        await self._record_conflicts(change.entry, conflicts, bases)
         return Result(id=change.id, status="conflict" if conflicts else "applied", stamp=stamp)
 
     def _send_back_to_review(self, change: Change, state: State) -> None:
@@ -246,8 +255,11 @@ class Push:
         wall = min((parse(stamp).wall for stamp in state.stamps.values()), default=self.correction.now)
         return min(self.now, datetime.fromtimestamp(wall / 1000, UTC))
 
-    async def _record_conflicts(self, entry_id: str, conflicts: dict[str, list[Candidate]]) -> None:
-        """M3: one open conflict per entry and field, gathering every candidate."""
+    async def _record_conflicts(
+        self, entry_id: str, conflicts: dict[str, list[Candidate]], bases: dict[str, dict | None]
+    ) -> None:
+        """M3: one open conflict per entry and field, gathering every candidate; its base is the
+        value the change that opened it started from (server/services/conflict_base.py)."""
         for name, candidates in conflicts.items():
             found = await self.session.scalar(
                 select(Conflict).where(
@@ -256,7 +268,9 @@ class Push:
             )
             new = [{**msgspec.to_builtins(c), "author": await self._author(c.device)} for c in candidates]
             if found is None:
-                self.session.add(Conflict(entry_id=entry_id, field=name, candidates=new, opened_at=self.now))
+                self.session.add(Conflict(
+                    entry_id=entry_id, field=name, candidates=new, base=bases.get(name), opened_at=self.now
+                ))
             else:
                 seen = {c["stamp"] for c in found.candidates}
                 found.candidates = found.candidates + [c for c in new if c["stamp"] not in seen]
@@ -306,6 +320,11 @@ def _millis(moment: datetime) -> int:
     if moment.tzinfo is None:  # SQLite gives naive datetimes back; they were stored in UTC
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
+
+
+def times_moved(kind: Kind, before: dict[str, str], after: dict[str, str]) -> bool:
+    """Whether a merge set any time field of the entry (its stamp changed): `STAFF_TIMES`."""
+    return any(before.get(name) != after.get(name) for name in kind.time_fields)
 
 
 PAID_FIELDS = ("start", "end", "kind")  # what the subsidy sheet pays by: hours and the rate's kind

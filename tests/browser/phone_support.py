@@ -290,17 +290,31 @@ def add_followup(server: ServerProcess, checkin_id: str, note: str, next_step: s
     return _run(write, server.database_url)
 
 
-def approve_shift(server: ServerProcess, entry_id: str) -> None:
-    """Township staff (王芳, demo data) approve a shift for the subsidy sheet."""
+def _staff() -> Any:
     from server.demo import TOWNSHIP
     from server.policy import Principal
+
+    return Principal(person_id="wangfang", name="王芳", role="staff", site_id=None, township=TOWNSHIP)
+
+
+def approve_shift(server: ServerProcess, entry_id: str, decision: str = "approved", note: str = "") -> None:
+    """Township staff (王芳, demo data) approve a shift for the subsidy sheet, or return it."""
     from server.services.server_clock import ServerClock
     from server.services.staff_service import approve_shift as service
 
-    staff = Principal(person_id="wangfang", name="王芳", role="staff", site_id=None, township=TOWNSHIP)
+    async def write(session: Any) -> None:
+        await service(session, _staff(), entry_id, decision, note, ServerClock(), now_ms())
+
+    _run(write, server.database_url)
+
+
+def fix_shift_times(server: ServerProcess, entry_id: str, start: int, end: int) -> None:
+    """Township staff put a shift's times right on the dashboard (§7 K3)."""
+    from server.services.server_clock import ServerClock
+    from server.services.staff_service import fix_shift_times as service
 
     async def write(session: Any) -> None:
-        await service(session, staff, entry_id, "approved", "", ServerClock(), now_ms())
+        await service(session, _staff(), entry_id, start, end, ServerClock(), now_ms())
 
     _run(write, server.database_url)
 

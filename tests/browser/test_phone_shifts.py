@@ -12,6 +12,7 @@ from tests.browser.phone_support import (
     approve_shift,
     config_with,
     enrol,
+    fix_shift_times,
     go_offline,
     go_online_and_sync,
     item_state,
@@ -277,3 +278,32 @@ def test_an_approved_shift_whose_times_change_on_the_phone_goes_back_to_review(
     expect(page.locator(f"{item} [data-test=shift-approval]")).to_have_text("时间有改动，待重新审核")
     held = server_entries(server, person)[entry]
     assert held.fields["approval"] == "pending" and "review_again" in held.flags
+
+
+def test_a_returned_shift_shows_its_reason_and_a_staff_fix_of_its_times_shows_too(
+    new_phone: Callable[..., Page], server: ServerProcess
+) -> None:
+    """Every staff decision shows on the worker's phone (issue 10, 5): a return with its reason,
+    on the list and on the shift's own page; times staff put right."""
+    person = new_worker(server)
+    page = ready_phone(new_phone, server, person)
+    now = now_ms()
+    entry = save(page, "shift", {"site": site_of(page), "post": "东门卡口", "start": now - 9 * HOUR,
+                                 "end": now - HOUR, "kind": "day"})
+    page.evaluate("window.nuanxin.syncNow()")
+    wait_synced(page)
+
+    approve_shift(server, entry, "returned", "结束时间不对，请按签到表改正")
+    page.evaluate("window.nuanxin.syncNow()")
+
+    item = f"[data-test=shift-item][data-entry-id='{entry}']"
+    expect(page.locator(f"{item} [data-test=shift-approval]")).to_have_text("退回修改：结束时间不对，请按签到表改正")
+    page.click(f"{item} [data-test=shift-edit]")
+    expect(page.locator("[data-test=returned-reason]")).to_have_text("退回修改：结束时间不对，请按签到表改正")
+    page.go_back()
+
+    fix_shift_times(server, entry, now - 9 * HOUR, now - 2 * HOUR)
+    page.evaluate("window.nuanxin.syncNow()")
+
+    expect(page.locator(f"{item} [data-test=staff-times]")).to_have_text("时间已由镇街更正")
+    assert server_entries(server, person)[entry].fields["end"] == now - 2 * HOUR

@@ -39,6 +39,7 @@ PARAMS = {
     "/township/sites/{site_id:str}/codes": {"site_id": "dongfeng"},
     "/township/people/{person_id:str}/site": {"person_id": "apiworker"},
     "/township/devices/{device_id:str}/revoke": {"device_id": "{device}"},
+    "/township/devices/{device_id:str}/label": {"device_id": "{device}"},
     "/township/conflicts/{conflict_id:int}/resolve": {"conflict_id": "{conflict}"},
 }
 PARAM = re.compile(r"\{(\w+):\w+\}")
@@ -55,6 +56,7 @@ FORMS = {
     "/township/requests/{entry_id:str}/status": {"status": "approved"},
     "/township/wellbeing/{checkin_id:str}/followup": {"note": "已电话联系"},
     "/township/people/{person_id:str}/site": {"site": "chengnan"},
+    "/township/devices/{device_id:str}/label": {"label": "张伟的旧手机"},
     "/township/conflicts/{conflict_id:int}/resolve": {"choice": "0"},
     "/township/password": {"current": "not the password", "new": "a new long passphrase"},
     "/township/login": {"username": "nobody", "password": "not the password"},

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.policy import ACTIONS, Forbidden, Principal
-from server.services import audit, carried, charts, daily, reports, staff_service, subsidy, supplies, today
+from server.services import audit, carried, charts, daily, people, reports, staff_service, subsidy, supplies, today
 from server.services.server_clock import ServerClock
 from tests.support.world import START, World
 
@@ -38,6 +38,7 @@ SERVICES: dict[str, Work] = {
     "supplies.read": lambda s, who: supplies.supplies_by_site(s, who, START),
     "audit.read": lambda s, who: audit.recent(s, who),
     "carried.upload": lambda s, who: carried.upload(s, who, b"{}", ServerClock(), datetime.now(UTC), 1000),
+    "people.enrol": lambda s, who: people.label_device(s, who, "x", "旧手机", datetime.now(UTC)),
 }
 CASES = [(key, role) for key in SERVICES for role in ("worker", "lead", "staff", "care", "admin")
          if role not in ACTIONS[key.split()[0]]]

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.demo import seed
 from server.models import Base, Conflict, Device, SmsMessage
 from server.policy import Principal
-from server.services import deployment
+from server.services import deployment, people
 from server.services.accounts import create_account
 from server.services.enrolment import issue_code
 from server.services.server_clock import ServerClock
@@ -104,6 +104,7 @@ def fill(url: str, client: httpx.Client) -> list[Phone]:
         first = await session.scalar(select(Conflict).order_by(Conflict.id))
         await resolve_conflict(session, first.id, 0, STAFF, clock, int(now.timestamp() * 1000))
         await add_followup(session, CARE, "checkin-1", "已电话联系", "下周再聊", clock, int(now.timestamp() * 1000))
+        assert await people.label_device(session, STAFF, zhang.device, "张伟的旧手机", now)
         lost = await session.get(Device, zhang2.device)
         lost.revoked_at = now
         # A text the SMS gateway passed on that is no report: recorded as refused.

@@ -418,7 +418,8 @@ class Example:
         async def work(session: AsyncSession) -> Entry:
             if action == "times":
                 return await fix_shift_times(session, STAFF, entry_id, *times, clock, now())
-            return await approve_shift(session, STAFF, entry_id, action, "", clock, now())
+            reason = "请核对时间" if action == "returned" else ""  # a return needs a reason
+            return await approve_shift(session, STAFF, entry_id, action, reason, clock, now())
 
         before = world.scalars(select(Entry.stamps).where(Entry.id == entry_id))[0]
         try:

@@ -55,6 +55,7 @@ export function mount(root, ctx, arg) {
       h("h1", null, t(isNew ? "add_past" : "edit_shift")),
       v ? problems(v, true) : null,
       v?.fields.approval === "approved" ? h("p", { class: "note", "data-test": "approved-warning" }, t("ap_edit_warning")) : null,
+      v?.fields.approval === "returned" ? h("p", { class: "note", "data-test": "returned-reason" }, t("ap_returned"), v.fields.approval_note && [t("colon"), v.fields.approval_note]) : null,
       shiftForm(initial, async (fields) => {
         const saved = await saving(() => save("shift", v ? v.id : null, isNew ? { site: ctx.me.site?.id, ...fields } : fields));
         if (saved) ctx.go("#/shifts");

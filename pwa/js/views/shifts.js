@@ -112,6 +112,7 @@ export function mount(root, ctx) {
       h("p", { class: "muted" }, span),
       f.note ? h("p", null, f.note) : null,
       v.flags.includes("clock_corrected") ? h("p", { class: "muted" }, t("clock_fixed")) : null,
+      v.flags.includes("staff_times") ? h("p", { class: "muted", "data-test": "staff-times" }, t("staff_times")) : null,
       approval,
       problems(v, true),
       v.state === "rejected" ? null : h("a", { class: "link", href: `#/shift/${v.id}`, "data-test": "shift-edit" }, t("edit")));
