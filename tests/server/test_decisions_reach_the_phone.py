@@ -10,7 +10,7 @@ REASON = "结束时间不对，请按签到表改正"
 
 
 def _row(world: World, entry: str) -> str:
-    return world.client.get("/township/").text.split(f'data-entry-id="{entry}"', 1)[1].split("</tr>", 1)[0]
+    return world.client.get("/township/shifts").text.split(f'data-entry-id="{entry}"', 1)[1].split("</tr>", 1)[0]
 
 
 def _decide(world: World, entry: str, decision: str, note: str | None = None):
