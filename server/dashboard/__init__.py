@@ -5,7 +5,11 @@ from server.dashboard.admin import AdminPages
 from server.dashboard.audit import AuditPages
 from server.dashboard.care import CarePages
 from server.dashboard.conflicts import ConflictPages
+from server.dashboard.roster import RosterPages
 from server.dashboard.shifts import ShiftPages
+from server.dashboard.sites import SitePages
+from server.dashboard.staff_accounts import StaffAccountPages
 from server.dashboard.supplies import SupplyPages
 
-PAGES = [AccountPages, ShiftPages, SupplyPages, ConflictPages, CarePages, AdminPages, AuditPages]
+PAGES = [AccountPages, ShiftPages, SupplyPages, ConflictPages, CarePages, AdminPages, AuditPages, SitePages,
+         RosterPages, StaffAccountPages]
