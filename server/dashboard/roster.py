@@ -22,6 +22,7 @@ from server.services import people, people_admin, roster_import
 from server.services.directory import Invalid
 
 OUT_OF_SCOPE = "这个人不在您的管辖范围 / not in your scope"
+TAKEN = "刚被别人占用或修改，请再试一次 / taken or changed by someone else meanwhile: try again"
 
 
 class PersonFields(Struct):
@@ -41,7 +42,7 @@ def _status(shown: Template, status: int) -> Template:
     return shown
 
 
-async def _form(request: Request, maker: MakerDep, who: Principal, person=None, status: int = 200,  # noqa: ANN001
+async def _form(request: Request, maker: MakerDep, who: Principal, person=None, status: int = 200,
                 **context) -> Template:
     async with maker() as session:
         sites = await people.sites_in_scope(session, who)
@@ -73,6 +74,8 @@ class RosterPages(TownshipPages):
                 await people_admin.create_person(session, who, _fields(data), now(), client_key(request))
         except Invalid as err:
             return await _form(request, maker, who, status=400, error=err.reason, field=err.field, typed=data)
+        except IntegrityError:  # the same number, added by someone else at the same moment
+            return await _form(request, maker, who, status=409, error=TAKEN, field="phone", typed=data)
         return Redirect("/township/people", status_code=303)
 
     @get("/people/{person_id:str}/edit", opt={"action": "people.manage"})
@@ -92,10 +95,11 @@ class RosterPages(TownshipPages):
             async with maker.begin() as session:
                 person = await people_admin.edit_person(session, who, person_id, _fields(data), now(),
                                                         client_key(request))
-        except Invalid as err:
+        except (Invalid, IntegrityError) as err:
             async with maker() as session:
                 person = await people_admin.person_to_edit(session, who, person_id)
-            return await _form(request, maker, who, person, 400, error=err.reason, field=err.field, typed=data)
+            status, reason, field = (400, err.reason, err.field) if isinstance(err, Invalid) else (409, TAKEN, "phone")
+            return await _form(request, maker, who, person, status, error=reason, field=field, typed=data)
         if person is None:
             raise PermissionDeniedException(OUT_OF_SCOPE)
         return Redirect("/township/people", status_code=303)

@@ -7,6 +7,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Struct
+from sqlalchemy.exc import IntegrityError
 
 from server.dashboard.common import TownshipPages, now, page, staff
 from server.deps import MakerDep
@@ -16,6 +17,7 @@ from server.services import sites
 from server.services.directory import Invalid
 
 OUT_OF_SCOPE = "这个站点不在您的管辖范围 / not a site of yours"
+TAKEN = "编号刚被别人使用，请再试一次 / the id was taken meanwhile: try again"
 
 
 class SiteForm(Struct):
@@ -45,6 +47,8 @@ class SitePages(TownshipPages):
                 await sites.create_site(session, who, data.id, data.name, data.township, now(), client_key(request))
         except Invalid as err:
             return await _page(request, maker, who, 400, error=err.reason, field=err.field, typed=data)
+        except IntegrityError:  # the same id, created by someone else at the same moment
+            return await _page(request, maker, who, 409, error=TAKEN, field="id", typed=data)
         return Redirect("/township/sites", status_code=303)
 
     @post("/sites/{site_id:str}/edit", status_code=303, opt={"action": "sites.manage"})

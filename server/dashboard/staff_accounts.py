@@ -7,6 +7,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Struct
+from sqlalchemy.exc import IntegrityError
 
 from server.dashboard.common import TownshipPages, now, page, staff
 from server.deps import MakerDep
@@ -16,6 +17,7 @@ from server.services import account_admin, people
 from server.services.directory import Invalid
 
 OUT_OF_SCOPE = "这个账户不在您的管辖范围 / not an account of yours"
+TAKEN = "用户名刚被别人使用，请再试一次 / the username was taken meanwhile: try again"
 
 
 class AccountForm(Struct):
@@ -62,6 +64,8 @@ class StaffAccountPages(TownshipPages):
                 await account_admin.create_staff_account(session, who, form, now(), client_key(request))
         except Invalid as err:
             return await _page(request, maker, who, 400, error=err.reason, field=err.field, typed=data)
+        except IntegrityError:  # the same username, created by someone else at the same moment
+            return await _page(request, maker, who, 409, error=TAKEN, field="username", typed=data)
         return Redirect("/township/accounts", status_code=303)
 
     @post("/accounts/{person_id:str}/role", status_code=303, opt={"action": "accounts.manage"})

@@ -72,7 +72,7 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(5)}"
 
 
-def in_township(who: Principal, column) -> ColumnElement[bool]:  # noqa: ANN001 - a column
+def in_township(who: Principal, column) -> ColumnElement[bool]:
     """Rows of `who`'s township; a deployment-wide administrator's: every township."""
     return true() if who.township == "*" else column == who.township
 
