@@ -25,7 +25,9 @@ HOUR = 3_600_000
 PASSWORD = "correct horse battery"
 LONG = "夜里睡不着，总是想着白天卡口排队的人，希望有人能聊聊，也想知道下周能不能换到白班"
 PAGES = ["/township/", "/township/supplies", "/township/conflicts", "/township/wellbeing",
-         "/township/subsidy", "/township/people", "/township/settings", "/township/audit", "/township/password"]
+         "/township/subsidy", "/township/people", "/township/settings", "/township/audit", "/township/password",
+         "/township/sites", "/township/accounts", "/township/roster", "/township/people/new",
+         "/township/people/retired"]
 CARE_PAGES = ["/township/", "/township/conflicts", "/township/wellbeing", "/township/password"]
 
 OVERFLOW = """(width) => {
