@@ -181,11 +181,11 @@ async def plan(session: AsyncSession, who: Principal, raw: bytes) -> Plan:
     _duplicates(rows, key, "编号" if key == "id" else "手机号")
     if key == "id":
         _duplicates(rows, "phone", "手机号")
-    sites = list(await session.scalars(select(Site).where(visible_sites(who), Site.retired_at.is_(None))))
+    sites = Sites(list(await session.scalars(select(Site).where(visible_sites(who), Site.retired_at.is_(None)))))
     people = {p.id: p for p in await session.scalars(select(Person).where(in_township(who, Person.township)))}
     by_phone = {(p.township, p.phone): p for p in people.values() if p.phone}
     for row in rows:
-        site = _site(row, sites)
+        site = sites.find(row)
         if site is not None:
             row.site_id = site.id
             await _match(session, row, key, site, people, by_phone, columns)
@@ -196,18 +196,26 @@ async def plan(session: AsyncSession, who: Principal, raw: bytes) -> Plan:
     return found
 
 
-def _site(row: Row, sites: list[Site]) -> Site | None:
-    if not row.site:
+class Sites:
+    """The open sites a roster may name, by id or (when no other site has it) by name."""
+
+    def __init__(self, sites: list[Site]) -> None:
+        self.by_id = {s.id: s for s in sites}
+        self.by_name: dict[str, list[Site]] = defaultdict(list)
+        for site in sites:
+            self.by_name[site.name].append(site)
+
+    def find(self, row: Row) -> Site | None:
+        if not row.site:
+            return None
+        named = [self.by_id[row.site]] if row.site in self.by_id else self.by_name.get(row.site, [])
+        if len(named) == 1:
+            return named[0]
+        if named:
+            row.errors.append(f"有多个站点叫“{row.site}”，请写站点编号 / several sites are called {row.site}: use its id")
+        else:
+            row.errors.append(f"没有站点“{row.site}” / no site {row.site}")
         return None
-    by_id = [s for s in sites if s.id == row.site]
-    named = by_id or [s for s in sites if s.name == row.site]
-    if len(named) == 1:
-        return named[0]
-    if named:
-        row.errors.append(f"有多个站点叫“{row.site}”，请写站点编号 / several sites are called {row.site}: use its id")
-    else:
-        row.errors.append(f"没有站点“{row.site}” / no site {row.site}")
-    return None
 
 
 async def _match(session: AsyncSession, row: Row, key: str, site: Site, people: dict[str, Person],

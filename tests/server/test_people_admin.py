@@ -184,3 +184,13 @@ async def _other_admin(session) -> None:
     session.add(Person(id="admin_hx", name="admin_hx", role="admin", site_id=None, township="河西镇"))
     await session.flush()
     await create_account(session, "admin_hx", "admin_hx", "correct horse battery", datetime.now(UTC))
+
+
+def test_a_new_site_on_the_edit_form_resets_the_persons_phones_as_a_move_does(admin: World) -> None:
+    phone = admin.phone("zhangwei")
+    phone.sync()
+
+    post(admin, "/township/people/zhangwei/edit", name="张伟", site="chengnan")
+
+    answer = phone.transport(phone.replica.request(START))
+    assert answer.reset is True
