@@ -5,18 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 
@@ -46,7 +35,7 @@ class Person(Base):
     # A retired person's phones get 401 and cannot enrol; their account cannot sign in; entries stay.
     retired_at: Mapped[datetime | None]
 
-    __table_args__ = (UniqueConstraint("township", "phone", name="uq_people_township_phone"),)
+    __table_args__ = (Index("uq_people_township_phone", "township", "phone", unique=True),)
 
 
 class Device(Base):
