@@ -18,6 +18,8 @@ class Site(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     township: Mapped[str] = mapped_column(String(100))
+    # A retired site takes no new people; its entries stay (server/services/sites.py).
+    retired_at: Mapped[datetime | None]
 
 
 class Person(Base):
@@ -27,6 +29,13 @@ class Person(Base):
     role: Mapped[str] = mapped_column(String(20))  # worker, lead, staff, care, admin
     site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id"))
     township: Mapped[str] = mapped_column(String(100))
+    # Mainland mobile number, 11 digits: a roster import's key within a township (docs/decisions.md).
+    phone: Mapped[str | None] = mapped_column(String(20))
+    post: Mapped[str | None] = mapped_column(String(50))  # 岗位, e.g. 网格员
+    # A retired person's phones get 401 and cannot enrol; their account cannot sign in; entries stay.
+    retired_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("uq_people_township_phone", "township", "phone", unique=True),)
 
 
 class Device(Base):

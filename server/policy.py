@@ -42,6 +42,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "people.manage": frozenset({"admin"}),
     # A phone's exported file, carried by hand, applied as that phone's sync (services/carried.py).
     "carried.upload": frozenset({"staff", "admin"}),
+    "sites.manage": frozenset({"admin"}),
+    "accounts.manage": frozenset({"admin"}),
     "subsidy.read": frozenset({"staff", "admin"}),
     "supplies.read": frozenset({"lead", "staff", "admin"}),
     "requests.decide": frozenset({"staff", "admin"}),
@@ -135,10 +137,11 @@ def device_write_errors(
 
 
 def _transfer_errors(who: Principal, named: str, target: Site | None) -> list[FieldError]:
-    """A transfer raises the stock of the site it names: only another site of the worker's own
-    township may be named. A missing site and another township's answer alike, so that a phone
-    learns nothing of other townships."""
-    if target is None or target.id != named or target.township != who.township:
+    """A transfer raises the stock of the site it names: only another open site of the worker's
+    own township may be named. A missing, retired and another township's site answer alike, so
+    that a phone learns nothing of other townships."""
+    open_here = target is not None and target.township == who.township and target.retired_at is None
+    if not open_here or target.id != named:
         return [FieldError("to_site", "forbidden", f"your township has no site {named!r}")]
     if target.id == who.site_id:
         return [FieldError("to_site", "own_site", "a transfer goes to another site, not your own")]

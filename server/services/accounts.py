@@ -57,6 +57,7 @@ WRONG = (
 )
 WRONG_CURRENT = "原密码不对 / the current password is wrong"
 TOO_MANY = "尝试次数过多，账户已暂时锁定 / too many attempts; the account is locked for a while"
+RETIRED = "此账户的人员已停用，请联系管理员 / this person is retired; ask your administrator"
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -92,6 +93,9 @@ async def sign_in(session: AsyncSession, username: str, password: str, now: date
         _failed(account, now)
         return WRONG
     account.failed_count, account.locked_until = 0, None
+    person = await session.get(Person, account.person_id)
+    if person is None or person.retired_at is not None:
+        return RETIRED  # said only to whoever knows the password
     return account
 
 
@@ -184,7 +188,7 @@ async def staff_principal(session: AsyncSession, secret: str, cookie: str, now: 
             .where(StaffAccount.person_id == person_id)
         )
     ).first()
-    if row is None or row[0].session_version != version:
+    if row is None or row[0].session_version != version or row[1].retired_at is not None:
         return None
     person = row[1]
     return Principal(person.id, person.name, person.role, person.site_id, person.township)

@@ -23,6 +23,11 @@ EVENTS = frozenset({
     "code.issued", "code.refused", "code.void", "device.enrolled", "device.revoked", "device.labelled",
     "sign_in.ok", "sign_in.failed", "account.created", "person.moved", "settings.changed", "export",
     "conflict.resolved", "carried.uploaded",
+    # Sites, people and accounts as administrators manage them (server/services/directory.py and
+    # its neighbours): each with what changed.
+    "site.created", "site.changed", "site.retired", "site.reinstated",
+    "person.created", "person.changed", "person.retired", "person.reinstated", "roster.imported",
+    "account.role_changed", "account.password_reset",
 })
 
 

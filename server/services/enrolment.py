@@ -96,6 +96,10 @@ async def enrol(
         await record(session, "code.refused", actor, now, township="", reason="unknown")
         return Refusal(400, UNKNOWN)
     person = await session.get(Person, found.person_id)
+    if person.retired_at is not None:  # a retired person's codes are void (docs/roles.md)
+        await record(session, "code.refused", actor, now, subject=person.id, township=person.township,
+                     reason="retired")
+        return Refusal(400, UNKNOWN)
     if expect_person is not None and person.id != expect_person:
         # The phone holds another person's waiting entries. Say only that this code is not
         # theirs: its person is named to nobody until the code is spent.
@@ -133,7 +137,7 @@ async def device_principal(session: AsyncSession, token: str) -> Principal | Non
         await session.execute(
             select(Device, Person)
             .join(Person, Person.id == Device.person_id)
-            .where(Device.token_hash == digest(token), Device.revoked_at.is_(None))
+            .where(Device.token_hash == digest(token), Device.revoked_at.is_(None), Person.retired_at.is_(None))
         )
     ).first()
     return None if row is None else phone_principal(*row)

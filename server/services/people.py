@@ -21,13 +21,17 @@ class PersonView:
     site_id: str | None
     site: str
     devices: list[Device] = field(default_factory=list)
+    phone: str | None = None
+    post: str | None = None
 
 
 async def people_in_scope(session: AsyncSession, who: Principal) -> list[PersonView]:
+    """The people at the sites `who` sees, retired people left out (server/services/person_admin.py)."""
     rows = await session.execute(
-        select(Person, Site.name).join(Site, Site.id == Person.site_id).where(visible_sites(who)).order_by(Site.id, Person.name)
+        select(Person, Site.name).join(Site, Site.id == Person.site_id)
+        .where(visible_sites(who), Person.retired_at.is_(None)).order_by(Site.id, Person.name)
     )
-    people = {p.id: PersonView(p.id, p.name, p.role, p.site_id, site) for p, site in rows}
+    people = {p.id: PersonView(p.id, p.name, p.role, p.site_id, site, phone=p.phone, post=p.post) for p, site in rows}
     if people:
         devices = await session.scalars(
             select(Device).where(Device.person_id.in_(people)).order_by(Device.created_at)
@@ -38,12 +42,17 @@ async def people_in_scope(session: AsyncSession, who: Principal) -> list[PersonV
 
 
 async def sites_in_scope(session: AsyncSession, who: Principal) -> list[Site]:
-    return list(await session.scalars(select(Site).where(visible_sites(who)).order_by(Site.id)))
+    """The open sites `who` sees: where people can be moved and codes printed (not retired ones)."""
+    return list(await session.scalars(
+        select(Site).where(visible_sites(who), Site.retired_at.is_(None)).order_by(Site.id)
+    ))
 
 
 async def person_in_scope(session: AsyncSession, who: Principal, person_id: str) -> Person | None:
+    """A person `who` may act on: at a site they see, and not retired (no codes, no moves)."""
     return await session.scalar(
-        select(Person).join(Site, Site.id == Person.site_id).where(Person.id == person_id, visible_sites(who))
+        select(Person).join(Site, Site.id == Person.site_id)
+        .where(Person.id == person_id, visible_sites(who), Person.retired_at.is_(None))
     )
 
 
@@ -84,11 +93,11 @@ async def move_person(
     """A worker moves to another site; their phones' next pulls follow (§5 scope)."""
     require(who, "people.manage")
     person = await person_in_scope(session, who, person_id)
-    site = await session.scalar(select(Site).where(Site.id == site_id, visible_sites(who)))
+    site = await session.scalar(select(Site).where(Site.id == site_id, visible_sites(who), Site.retired_at.is_(None)))
     if person is None or site is None:
         return False
     if person.site_id != site.id:
         await record(session, "person.moved", Actor.of(who, address), now, subject=person.id,
                      before=person.site_id, after=site.id)
-    person.site_id = site.id
+    person.site_id, person.township = site.id, site.township
     return True

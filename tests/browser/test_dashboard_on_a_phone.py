@@ -28,7 +28,9 @@ PASSWORD = "correct horse battery"
 LONG = "夜里睡不着，总是想着白天卡口排队的人，希望有人能聊聊，也想知道下周能不能换到白班"
 PAGES = ["/township/", "/township/shifts", "/township/report", "/township/charts", "/township/supplies",
          "/township/conflicts", "/township/wellbeing", "/township/subsidy", "/township/people", "/township/settings",
-         "/township/audit", "/township/password"]
+         "/township/audit", "/township/password",
+         "/township/sites", "/township/accounts", "/township/roster", "/township/people/new",
+         "/township/people/retired", "/township/carried"]
 CARE_PAGES = ["/township/", "/township/shifts", "/township/charts", "/township/charts/fatigue", "/township/conflicts",
               "/township/wellbeing", "/township/password"]
 

@@ -34,6 +34,12 @@ PAGES = [
     ("/township/export/supplies.csv", {"lead", "staff", "admin"}),
     ("/township/export/requests.csv", {"lead", "staff", "admin"}),
     ("/township/export/wellbeing.csv", {"care"}),
+    ("/township/sites", {"admin"}),
+    ("/township/accounts", {"admin"}),
+    ("/township/roster", {"admin"}),
+    ("/township/people/new", {"admin"}),
+    ("/township/people/retired", {"admin"}),
+    ("/township/people/lina/edit", {"admin"}),
 ]
 ACTIONS = [
     ("/township/shifts/s1/approval", {"decision": "approved"}, {"staff", "admin"}),
@@ -47,6 +53,9 @@ ACTIONS = [
     ("/township/settings", {"items": "mask | 口罩 | Masks | 个", "max_shift_hours": "12", "min_rest_hours": "8",
                             "max_days_without_rest": "7", "day": "15", "night": "20", "on_call": "10",
                             "days_left": "3", "silent_hours": "24", "late_hours": "24", "grace_hours": "2"}, {"admin"}),
+    ("/township/sites/dongfeng/edit", {"name": "东风村"}, {"admin"}),
+    ("/township/people/lina/edit", {"name": "李娜", "site": "chengnan"}, {"admin"}),
+    ("/township/accounts/wangfang/role", {"role": "staff"}, {"admin"}),
 ]
 # Let through by the guard but refused by the service: care staff resolve wellbeing conflicts
 # only, and the conflict here is on a shift.

@@ -8,6 +8,7 @@ table as a second check. A route added without an action is refused, and fails h
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import UTC, datetime
@@ -20,9 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.models import Conflict, Entry, Person, Site
 from server.policy import ACTIONS, Principal, conflict_kinds
 from server.services.accounts import create_account
+from server.services.roster_import import fingerprint
 from tests.support.world import HOUR, START, World, conflict_on_post, shift
 
 PASSWORD = "correct horse battery"
+HEADER_ONLY = "姓名,手机号,站点\r\n".encode()
 OURS = {"lead": "lead1", "staff": "wangfang", "care": "chenjing", "admin": "admin1"}
 THEIRS = {"lead": "lead2", "staff": "staff2", "care": "care2", "admin": "admin2"}
 OTHER_TOWNSHIP = "新城镇"
@@ -41,6 +44,14 @@ PARAMS = {
     "/township/devices/{device_id:str}/revoke": {"device_id": "{device}"},
     "/township/devices/{device_id:str}/label": {"device_id": "{device}"},
     "/township/conflicts/{conflict_id:int}/resolve": {"conflict_id": "{conflict}"},
+    "/township/sites/{site_id:str}/edit": {"site_id": "dongfeng"},
+    "/township/sites/{site_id:str}/retire": {"site_id": "apiempty"},
+    "/township/sites/{site_id:str}/reinstate": {"site_id": "apiempty"},
+    "/township/people/{person_id:str}/edit": {"person_id": "apiworker"},
+    "/township/people/{person_id:str}/retire": {"person_id": "apiretiree"},
+    "/township/people/{person_id:str}/reinstate": {"person_id": "apiretiree"},
+    "/township/accounts/{person_id:str}/role": {"person_id": "wangfang"},
+    "/township/accounts/{person_id:str}/password": {"person_id": "wangfang"},
 }
 PARAM = re.compile(r"\{(\w+):\w+\}")
 # Routes whose uploaded file names one of our township's things (a phone): refused to another
@@ -63,7 +74,22 @@ FORMS = {
     "/township/settings": {"items": "mask | 口罩 | Masks | 个", "max_shift_hours": "12", "min_rest_hours": "8",
                            "max_days_without_rest": "7", "day": "15", "night": "20", "on_call": "10",
                            "days_left": "3", "silent_hours": "24", "late_hours": "24", "grace_hours": "2"},
+    "/township/sites": {"name": "新站点"},
+    "/township/sites/{site_id:str}/edit": {"name": "东风村"},
+    "/township/people/new": {"name": "小新", "site": "dongfeng", "phone": "13900000001"},
+    "/township/people/{person_id:str}/edit": {"name": "小王", "site": "dongfeng"},
+    "/township/accounts": {"username": "newcolleague", "password": "a new long passphrase", "role": "staff",
+                           "name": "新同事"},
+    "/township/accounts/{person_id:str}/role": {"role": "staff"},
+    "/township/accounts/{person_id:str}/password": {"password": "a new long passphrase"},
+    "/township/roster/import": {"content": base64.urlsafe_b64encode(HEADER_ONLY).decode(),
+                                "fingerprint": fingerprint(HEADER_ONLY, [])},
 }
+# A roster naming our site by id (its name is one of ours: another township must not see it).
+FILES["/township/roster/preview"] = lambda ids: {
+    "file": ("roster.csv", "姓名,手机号,站点\n小李,13900000002,dongfeng\n".encode(), "text/csv")}
+# Forms without path parameters that name one of our sites: another township's answer is a refusal.
+NAMES_OUR_SITE = {"/township/people/new"}
 
 
 def township_routes(world: World) -> list[tuple[str, str, dict]]:
@@ -77,7 +103,7 @@ def township_routes(world: World) -> list[tuple[str, str, dict]]:
         for handler in route.route_handlers:
             assert "township_guard" in [g.__name__ for g in handler.resolve_guards()], route.path
             for method in handler.http_methods:
-                found.append((route.path, method, handler.opt))
+                found.append((route.path, method, {**handler.opt, "names_ours": route.path in NAMES_OUR_SITE}))
     # Logging out ends the session: last.
     return sorted(found, key=lambda r: (r[0] == "/township/logout", r[1] != "GET", r[0], r[1]))
 
@@ -101,6 +127,8 @@ async def _other_township(session: AsyncSession) -> None:
         await session.flush()
         await create_account(session, name, name, PASSWORD, datetime.now(UTC))
     session.add(Person(id="apiworker", name="小王", role="worker", site_id="dongfeng", township="城关镇"))
+    session.add(Person(id="apiretiree", name="小退", role="worker", site_id="dongfeng", township="城关镇"))
+    session.add(Site(id="apiempty", name="空站点", township="城关镇"))  # nobody works there: it may retire
 
 
 @pytest.fixture
@@ -131,6 +159,8 @@ def expected(who: tuple[str, str] | None, method: str, opt: dict, has_params: bo
         return {403}
     if township == "theirs" and has_params:  # a named thing of our township: never theirs to act on
         return {403, 404, 409}
+    if township == "theirs" and opt.get("names_ours") and method == "POST":  # our site is no site of theirs
+        return {400}
     if action == "conflicts.resolve" and "shift" not in conflict_kinds(Principal("p", "p", role, None, township)):
         return {409}  # the conflict is on a shift; care staff resolve only wellbeing conflicts
     return {200} if method == "GET" else {200, 303}

@@ -16,7 +16,7 @@ from sqlalchemy import DateTime, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.demo import seed
-from server.models import Base, Conflict, Device, SmsMessage
+from server.models import Base, Conflict, Device, Person, Site, SmsMessage
 from server.policy import Principal
 from server.services import deployment, people
 from server.services.accounts import create_account
@@ -66,6 +66,11 @@ async def _people_work(session: AsyncSession) -> None:
     own_rates = deployment.Rates(night=25)  # a township's own rates over the defaults
     await deployment.save(session, ADMIN, deployment.Deployment(rates=own_rates))
     await issue_code(session, "lina", now)  # a code nobody used yet
+    # A retired site with its retired worker: phone number, post and retirement in every column.
+    session.add(Site(id="jiuzhan", name="旧站", township="城关镇", retired_at=now))
+    await session.flush()
+    session.add(Person(id="laozhou", name="老周", role="worker", site_id="jiuzhan", township="城关镇",
+                       phone="13900000009", post="网格员", retired_at=now))
 
 
 def fill(url: str, client: httpx.Client) -> list[Phone]:
