@@ -102,7 +102,7 @@ def test_a_retired_persons_phone_gets_401_keeps_its_outbox_and_cannot_enrol_agai
     assert not_enrolled.value.status == 400
     assert post(admin, "/township/people/zhangwei/code").status_code == 403  # no new codes either
     # The entries stay and still show; the person leaves the people page for the retired list.
-    assert "东门卡口" in admin.client.get("/township/").text
+    assert "东门卡口" in admin.client.get("/township/shifts").text
     assert "张伟" not in admin.client.get("/township/people").text
     assert "张伟" in admin.client.get("/township/people/retired").text
     assert admin.scalars(select(Device.revoked_at.is_not(None)).where(Device.person_id == "zhangwei")) == [True]
