@@ -18,7 +18,7 @@ MAX_CHANGES = 500
 MAX_PAGE = 200
 MAX_BODY = 1024 * 1024
 MAX_MILLIS = 9_999_999_999_999  # 13 digits, as in a stamp: the year 2286
-# 18 digits stay below 2^63 (a BIGINT); the scope is 8 hex digits (sync_service.scope_of). A
+# 18 digits stay below 2^63 (a BIGINT); the scope is 8 hex digits (sync_pull.scope_of). A
 # cursor without a scope (apps before 0.3) is answered with a reset.
 CURSOR_PATTERN = r"^\d{1,18}(\.[0-9a-f]{8})?$"
 
