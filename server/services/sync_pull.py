@@ -5,25 +5,49 @@ from __future__ import annotations
 
 import hashlib
 
+import msgspec
+
 from sqlalchemy import Select, and_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from server.models import Conflict, Entry, SyncCounter
 from server.policy import Principal, device_scope
+from sync.protocol import PAGE_BYTES
 from sync.protocol import Entry as WireEntry
 
+CHUNK = 1000  # rows read at a time while a page fills: about PAGE_BYTES of typical entries
+_encode = msgspec.json.Encoder().encode
 
-async def pull(session: AsyncSession, who: Principal, cursor: int, limit: int) -> tuple[list[WireEntry], str, bool]:
-    """§5.1: entries after the cursor up to the committed counter, in seq order."""
+
+async def pull(
+    session: AsyncSession, who: Principal, cursor: int, limit: int, fold: dict[str, int] | None = None
+) -> tuple[list[WireEntry], str, bool]:
+    """§5.1: entries after the cursor up to the committed counter, in seq order, until their JSON
+    reaches PAGE_BYTES or `limit` of them. An entry in `fold` at the seq given there is the
+    phone's own change, folded in by the phone itself (§4): passed over unless a conflict is open
+    on it."""
+    fold = fold or {}
     high = await session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
-    statement = pull_statement(who, cursor, high, limit + 1, session.bind.dialect.name)
-    rows = (await session.scalars(statement)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    open_fields = await open_conflicts(session, [r.id for r in rows])
-    entries = [to_wire(r, open_fields.get(r.id, [])) for r in rows]
-    return entries, f"{rows[-1].seq if more else high}.{scope_of(who)}", more
+    entries: list[WireEntry] = []
+    size, last, more = 0, cursor, True
+    while more and size < PAGE_BYTES and len(entries) < limit:
+        want = min(limit - len(entries), CHUNK) + len(fold)
+        rows = (await session.scalars(pull_statement(who, last, high, want + 1, session.bind.dialect.name))).all()
+        more = len(rows) > want
+        rows = rows[:want]
+        open_fields = await open_conflicts(session, [r.id for r in rows])
+        for row in rows:
+            if size >= PAGE_BYTES or len(entries) == limit:
+                more = True
+                break
+            last = row.seq
+            if fold.get(row.id) == row.seq and row.id not in open_fields:
+                continue
+            entry = to_wire(row, open_fields.get(row.id, []))
+            entries.append(entry)
+            size += len(_encode(entry))
+    return entries, f"{last if more else high}.{scope_of(who)}", more
 
 
 def pull_statement(who: Principal, cursor: int, high: int, limit: int, dialect: str) -> Select:

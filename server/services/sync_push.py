@@ -27,16 +27,16 @@ from sync.protocol import Candidate, Change, Result, SyncRequest, change_decoder
 
 CHANGE_ID_TAKEN = FieldError("id", "taken", "this change id cannot be used; make the change again")
 REVIEW_AGAIN = "review_again"  # an approved shift's times changed on the phone (§6 M8)
-_peek = msgspec.json.Decoder(dict)
+_loose = msgspec.json.Decoder(dict)
 
 
 def _rejected(change_id: str, *errors: FieldError) -> Result:
     return Result(id=change_id, status="rejected", errors=list(errors))
 
 
-def _peek_id(raw: msgspec.Raw) -> str:
+def _peek(raw: msgspec.Raw, name: str) -> str:
     try:
-        value = _peek.decode(raw).get("id")
+        value = _loose.decode(raw).get(name)
     except (msgspec.DecodeError, RecursionError):
         return ""
     return value if isinstance(value, str) else ""
@@ -55,17 +55,25 @@ class Push:
         self.now = datetime.fromtimestamp(correction.now / 1000, UTC)
         self.enrolled = _millis(device.created_at)
         self.touched: dict[str, Entry] = {}
+        self.known: dict[str, tuple[int, list[str]]] = {}  # its seq and flags before this batch
+        self.spoiled: set[str] = set()  # entries the phone cannot fold: see `foldable`
+        self.answered: list[tuple[Result, str]] = []  # results with the entry each changed
 
     async def apply(self, index: int, raw: msgspec.Raw) -> Result:
         try:  # S2
             change = change_decoder.decode(raw)
         except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as err:
             path, reason = error_path(err) if isinstance(err, msgspec.ValidationError) else ("$", str(err))
-            return _rejected(_peek_id(raw), FieldError(f"$.changes[{index}]{path[1:]}", "invalid", reason))
+            self.spoiled.add(_peek(raw, "entry"))
+            return _rejected(_peek(raw, "id"), FieldError(f"$.changes[{index}]{path[1:]}", "invalid", reason))
         seen = await self._claim(change, raw)  # S3
         if seen is not None:
+            self.spoiled.add(change.entry)
             return seen
         result = await self._decide(change)
+        if result.status != "applied":
+            self.spoiled.add(change.entry)
+        self.answered.append((result, change.entry))
         await self.session.execute(
             update(ChangeLog).where(ChangeLog.id == change.id).values(result=msgspec.to_builtins(result))
         )
@@ -127,6 +135,8 @@ class Push:
         errors = check_fields(kind, change.schema, change.fields)
         fields, base = upgrade(kind, change.schema, change.fields, change.base)  # S4
         row = await self._entry(change.entry)
+        if change.entry not in self.touched and row is not None:
+            self.known[change.entry] = (row.seq, list(row.flags))
         to_site = await self._site(fields.get("to_site"))
         errors += device_write_errors(self.who, kind, change.op, fields, row, to_site)
         if row is None and change.op == "delete":
@@ -158,6 +168,9 @@ class Push:
         if _pay_changed_after_approval(row, outcome.state):
             self._send_back_to_review(change, outcome.state)
             flags.add(REVIEW_AGAIN)
+            self.spoiled.add(change.entry)
+        if device_times or stamp != change.stamp or change.schema != kind.current:
+            self.spoiled.add(change.entry)  # the phone's copy would differ from the stored one
         self._store(change, row, outcome.state, sorted(flags), device_times)  # S7
         await self._record_conflicts(change.entry, conflicts)
         return Result(id=change.id, status="conflict" if conflicts else "applied", stamp=stamp)
@@ -256,6 +269,26 @@ class Push:
     async def finish(self) -> None:
         """S8: give every touched entry the next seq values, holding the counter lock to commit."""
         await assign_seq(self.session, list(self.touched.values()))
+        for result, entry_id in self.answered:
+            if result.status in ("applied", "conflict"):
+                result.seq = self.touched[entry_id].seq
+
+    def foldable(self, after: int | None) -> dict[str, int]:
+        """The entries whose pull the phone can do without (§4 fold): each with the seq it got.
+        Every change to it applied as sent (no conflict, rejection, duplicate, corrected clock,
+        send-back or schema upgrade), its flags unchanged, and the phone held what it was
+        merged into: it is new, or the phone had pulled it (seq at most the cursor, no reset).
+        The phone's fold makes it its own (author, device): so only its own entries fold."""
+        if after is None:
+            return {}
+        fold = {}
+        for entry_id, row in self.touched.items():
+            if entry_id in self.spoiled or row.author_id != self.who.person_id or row.device_id != self.who.device_id:
+                continue
+            seq, flags = self.known.get(entry_id, (None, []))
+            if (seq is None or seq <= after) and row.flags == flags:
+                fold[entry_id] = row.seq
+        return fold
 
 
 def server_change(clock: ServerClock, entry_id: str, stamp: str, moment: datetime, body: dict) -> ChangeLog:
@@ -288,8 +321,11 @@ def _pay_changed_after_approval(row: Entry | None, state: State) -> bool:
 
 
 async def push(
-    session: AsyncSession, who: Principal, request: SyncRequest, correction: Correction, clock: ServerClock
-) -> list[Result]:
+    session: AsyncSession, who: Principal, request: SyncRequest, correction: Correction, clock: ServerClock,
+    after: int | None = None,
+) -> tuple[list[Result], dict[str, int]]:
+    """Apply a batch; answer its results, and (if the phone folds) the entries it need not pull.
+    `after` is the seq the phone's cursor holds, None if its pull starts over (a reset)."""
     device = await session.get(Device, who.device_id)
     batch = Push(session, who, correction, clock, device)
     results = [await batch.apply(i, raw) for i, raw in enumerate(request.changes)]
@@ -299,4 +335,4 @@ async def push(
         .where(Device.id == who.device_id)
         .values(clock_offset_ms=correction.offset, last_sync_at=batch.now, app_version=request.app or None)
     )
-    return results
+    return results, batch.foldable(after) if request.fold else {}

@@ -26,21 +26,21 @@ async def run(
     clock: ServerClock,
 ) -> SyncResponse:
     """Push in one transaction (retried whole on a deadlock or busy), then pull in a read."""
+    # A cursor of another scope (the person moved site) starts the pull over, and says so, so
+    # the phone drops what it may no longer see (it keeps its outbox).
+    after = pull_from(request.cursor, who)
     for attempt in range(RETRIES):
         try:
             async with maker.begin() as session:
-                results = await push(session, who, request, correction, clock)
+                results, fold = await push(session, who, request, correction, clock, after)
                 test_hooks.pause_at("before_commit", bool(request.changes))
             break
         except DBAPIError as err:
             if attempt == RETRIES - 1 or not _retryable(err):
                 raise
     test_hooks.pause_at("after_commit", bool(request.changes))
-    # A cursor of another scope (the person moved site) starts the pull over, and says so, so
-    # the phone drops what it may no longer see (it keeps its outbox).
-    after = pull_from(request.cursor, who)
     async with maker() as session:  # a read: on SQLite it does not queue behind the writers
-        entries, cursor, more = await pull(session, who, after or 0, request.limit)
+        entries, cursor, more = await pull(session, who, after or 0, request.limit, fold)
     reset = after is None
     return SyncResponse(
         results=results,
