@@ -89,8 +89,8 @@ async def _apply(
     # The stamp comes from the phone's corrected clock (§2 C4) and the message has no device
     # time to measure it by: no offset, but a stamp ahead of the server is still pulled back (K3a).
     correction = Correction(offset=0, now=now_ms, tolerance=settings.clock_tolerance_ms)
-    push = Push(session, who, correction, clock, device)
-    result = await push.apply(0, msgspec.Raw(msgspec.json.encode(message.change)))
+    push = Push(session, who, correction, clock, device.created_at)
+    [result] = await push.decide([msgspec.Raw(msgspec.json.encode(message.change))])
     change_id = message.change["id"]
     if result.status in ("applied", "conflict"):
         entry = push.touched[message.change["entry"]]

@@ -3,14 +3,19 @@ value of one counter, taken last in the writing transaction so cursors never ski
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Entry, SyncCounter
 
 
-async def assign_seq(session: AsyncSession, rows: list[Entry]) -> None:
-    """§5.1: take the next seq values last, so the counter's row lock is held only to commit."""
+async def assign_seq(session: AsyncSession, rows: list[Entry | Any]) -> None:
+    """§5.1: take the next seq values last, so the counter's row lock is held only to commit.
+
+    `rows` are ORM entries (flushed here), or a push's rows (`sync_push.Row`, the same column
+    attributes), which the push writes right after, once, with their seq."""
     await session.flush()
     if not rows:
         return
