@@ -4,9 +4,9 @@ seq order, up to the committed counter."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 
 import msgspec
-
 from sqlalchemy import Select, and_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -24,40 +24,55 @@ async def pull(
     session: AsyncSession, who: Principal, cursor: int, limit: int, fold: dict[str, int] | None = None
 ) -> tuple[list[WireEntry], str, bool]:
     """§5.1: entries after the cursor up to the committed counter, in seq order, until their JSON
-    reaches PAGE_BYTES or `limit` of them. An entry in `fold` at the seq given there is the
-    phone's own change, folded in by the phone itself (§4): passed over unless a conflict is open
-    on it."""
-    fold = fold or {}
+    reaches PAGE_BYTES or `limit` of them. An entry in `fold` still at the seq given there is
+    the phone's own change, which the phone folds in itself (§4): left out, unless a conflict is
+    open on it."""
     high = await session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
+    skip = await _folded(session, fold or {})
+    dialect = session.bind.dialect.name
     entries: list[WireEntry] = []
     size, last, more = 0, cursor, True
     while more and size < PAGE_BYTES and len(entries) < limit:
-        want = min(limit - len(entries), CHUNK) + len(fold)
-        rows = (await session.scalars(pull_statement(who, last, high, want + 1, session.bind.dialect.name))).all()
+        want = min(limit - len(entries), CHUNK)
+        rows = (await session.scalars(pull_statement(who, last, high, want + 1, dialect, skip))).all()
         more = len(rows) > want
         rows = rows[:want]
         open_fields = await open_conflicts(session, [r.id for r in rows])
         for row in rows:
-            if size >= PAGE_BYTES or len(entries) == limit:
+            if size >= PAGE_BYTES:
                 more = True
                 break
-            last = row.seq
-            if fold.get(row.id) == row.seq and row.id not in open_fields:
-                continue
             entry = to_wire(row, open_fields.get(row.id, []))
             entries.append(entry)
             size += len(_encode(entry))
+            last = row.seq
     return entries, f"{last if more else high}.{scope_of(who)}", more
 
 
-def pull_statement(who: Principal, cursor: int, high: int, limit: int, dialect: str) -> Select:
-    """The first `limit` entries of `who`'s scope in (cursor, high], by seq: each part of the
-    scope read as an index range on seq, the parts merged in seq order, nothing sorted.
+async def _folded(session: AsyncSession, fold: dict[str, int]) -> list[int]:
+    """The seqs of the folded entries to leave out: a seq names one write of one entry, so an
+    entry changed since the push (a new seq) is not left out."""
+    if not fold:
+        return []
+    conflicted = set(await session.scalars(
+        select(Conflict.entry_id).where(Conflict.entry_id.in_(list(fold)), Conflict.resolved_at.is_(None))
+    ))
+    return [seq for entry_id, seq in fold.items() if entry_id not in conflicted]
+
+
+def pull_statement(
+    who: Principal, cursor: int, high: int, limit: int, dialect: str, skip: Collection[int] = ()
+) -> Select:
+    """The first `limit` entries of `who`'s scope in (cursor, high], by seq, but for the seqs in
+    `skip`: each part of the scope read as an index range on seq, the parts merged in seq order,
+    nothing sorted.
 
     SQLite merges a compound `ORDER BY seq LIMIT` by reading each part in index order, but
     would sort a limited subquery's rows again. PostgreSQL needs the limit inside each part to
     prefer that ordered index scan (a Merge Append) to a bitmap scan of all of it and a sort."""
     window = and_(Entry.seq > cursor, Entry.seq <= high)
+    if skip:
+        window = and_(window, Entry.seq.not_in(skip))
     parts = [select(Entry).where(part, window) for part in device_scope(who)]
     if dialect == "postgresql":
         parts = [select(part.order_by(Entry.seq).limit(limit).subquery()) for part in parts]

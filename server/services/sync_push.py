@@ -315,7 +315,8 @@ class Push:
         """When an entry was made: its creating change's stamp (corrected, §7), not when it
         arrived. A check-in written offline before another phone was enrolled stays off that
         phone however late it syncs (docs/roles.md, "A new phone and wellbeing")."""
-        wall = min((parse(stamp).wall for stamp in state.stamps.values()), default=self.correction.now)
+        first = min(state.stamps.values(), default=None)  # stamps sort as strings (sync/clock.py)
+        wall = self.correction.now if first is None else parse(first).wall
         return min(self.now, datetime.fromtimestamp(wall / 1000, UTC))
 
     async def finish(self) -> None:
