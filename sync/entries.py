@@ -214,8 +214,26 @@ def _reason(err: msgspec.ValidationError) -> str:
     return str(err).split(" - at `", 1)[0]
 
 
+def _partial(struct: type[Struct]) -> type[Struct]:
+    """The struct with every field optional: the fields one change sets, checked in one call."""
+    return msgspec.defstruct(
+        f"{struct.__name__}Fields",
+        [(f.name, f.type | msgspec.UnsetType, msgspec.UNSET) for f in msgspec.structs.fields(struct)],
+        forbid_unknown_fields=True,
+    )
+
+
+_PARTIAL = {(k.name, v): _partial(s) for k in KINDS.values() for v, s in k.versions.items()}
+
+
 def check_fields(kind: Kind, schema: int, fields: dict[str, Any]) -> list[FieldError]:
-    """Type-check the fields one change sets, before any merge (§5 S3)."""
+    """Type-check the fields one change sets, before any merge (§5 S3): all at once, and one by
+    one only to name every field that fails."""
+    try:
+        msgspec.convert(fields, _PARTIAL[(kind.name, schema)])
+        return []
+    except msgspec.ValidationError:
+        pass
     types = _TYPES[(kind.name, schema)]
     errors = []
     for name, value in fields.items():
