@@ -4,10 +4,10 @@ seq order, up to the committed counter."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Sequence
 
 import msgspec
-from sqlalchemy import Select, and_, select, union_all
+from sqlalchemy import Select, and_, not_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -25,10 +25,10 @@ async def pull(
 ) -> tuple[list[WireEntry], str, bool]:
     """§5.1: entries after the cursor up to the committed counter, in seq order, until their JSON
     reaches PAGE_BYTES or `limit` of them. An entry in `fold` still at the seq given there is
-    the phone's own change, which the phone folds in itself (§4): left out, unless a conflict is
-    open on it."""
+    the phone's own change, which the phone folds in itself (§4): left out. A seq names one
+    write of one entry, so an entry changed since the push (a new seq) is sent."""
     high = await session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
-    skip = await _folded(session, fold or {})
+    skip = _runs(sorted((fold or {}).values()))
     dialect = session.bind.dialect.name
     entries: list[WireEntry] = []
     size, last, more = 0, cursor, True
@@ -49,30 +49,29 @@ async def pull(
     return entries, f"{last if more else high}.{scope_of(who)}", more
 
 
-async def _folded(session: AsyncSession, fold: dict[str, int]) -> list[int]:
-    """The seqs of the folded entries to leave out: a seq names one write of one entry, so an
-    entry changed since the push (a new seq) is not left out."""
-    if not fold:
-        return []
-    conflicted = set(await session.scalars(
-        select(Conflict.entry_id).where(Conflict.entry_id.in_(list(fold)), Conflict.resolved_at.is_(None))
-    ))
-    return [seq for entry_id, seq in fold.items() if entry_id not in conflicted]
+def _runs(seqs: list[int]) -> list[tuple[int, int]]:
+    """Sorted seqs as runs of consecutive values: a push's seqs are one run, or a few."""
+    runs: list[tuple[int, int]] = []
+    for seq in seqs:
+        if runs and runs[-1][1] == seq - 1:
+            runs[-1] = (runs[-1][0], seq)
+        else:
+            runs.append((seq, seq))
+    return runs
 
 
 def pull_statement(
-    who: Principal, cursor: int, high: int, limit: int, dialect: str, skip: Collection[int] = ()
+    who: Principal, cursor: int, high: int, limit: int, dialect: str, skip: Sequence[tuple[int, int]] = ()
 ) -> Select:
-    """The first `limit` entries of `who`'s scope in (cursor, high], by seq, but for the seqs in
-    `skip`: each part of the scope read as an index range on seq, the parts merged in seq order,
+    """The first `limit` entries of `who`'s scope in (cursor, high], by seq, but for the runs of
+    seq in `skip`: each part of the scope read as an index range on seq, the parts merged in seq order,
     nothing sorted.
 
     SQLite merges a compound `ORDER BY seq LIMIT` by reading each part in index order, but
     would sort a limited subquery's rows again. PostgreSQL needs the limit inside each part to
     prefer that ordered index scan (a Merge Append) to a bitmap scan of all of it and a sort."""
     window = and_(Entry.seq > cursor, Entry.seq <= high)
-    if skip:
-        window = and_(window, Entry.seq.not_in(skip))
+    window = and_(window, *(not_(Entry.seq.between(first, last)) for first, last in skip))
     parts = [select(Entry).where(part, window) for part in device_scope(who)]
     if dialect == "postgresql":
         parts = [select(part.order_by(Entry.seq).limit(limit).subquery()) for part in parts]

@@ -376,12 +376,13 @@ class Push:
         if grown:
             await self._execute(update(_CONFLICTS).where(_CONFLICTS.c.id == bindparam("conflict_id")), grown)
 
-    def foldable(self, after: int | None) -> dict[str, int]:
+    async def foldable(self, after: int | None) -> dict[str, int]:
         """The entries whose pull the phone can do without (§4 fold): each with the seq it got.
         Every change to it applied as sent (no conflict, rejection, duplicate, corrected clock,
-        send-back or schema upgrade), its flags unchanged, and the phone held what it was
-        merged into: it is new, or the phone had pulled it (seq at most the cursor, no reset).
-        The phone's fold makes it its own (author, device): so only its own entries fold."""
+        send-back or schema upgrade), its flags unchanged, no conflict open on it, and the phone
+        held what it was merged into: it is new, or the phone had pulled it (seq at most the
+        cursor, no reset). The phone's fold makes it its own (author, device) with no conflict:
+        so only its own entries fold."""
         if after is None:
             return {}
         fold = {}
@@ -391,6 +392,13 @@ class Push:
             seq, flags = row.was or (None, [])
             if (seq is None or seq <= after) and row.flags == flags:
                 fold[entry_id] = row.seq
+        older = [entry_id for entry_id in fold if not self.touched[entry_id].new]  # a new one has none open
+        if older:
+            found = await self._execute(
+                select(_CONFLICTS.c.entry_id).where(_CONFLICTS.c.entry_id.in_(older), _CONFLICTS.c.resolved_at.is_(None))
+            )
+            for entry_id in found.scalars():
+                fold.pop(entry_id, None)
         return fold
 
 
@@ -444,4 +452,4 @@ async def push(
     batch = Push(session, who, correction, clock, enrolled)
     results = await batch.decide(request.changes)
     await batch.finish()
-    return results, batch.foldable(after) if request.fold else {}
+    return results, await batch.foldable(after) if request.fold else {}
