@@ -30,7 +30,10 @@ BUSY_TIMEOUT_MS = 30_000  # only another process can make a writer wait: ours qu
 
 # JSON columns (an entry's fields, stamps, flags...) through msgspec: several times faster than
 # the json module on every entry a push writes and a pull reads (issue 11).
-JSON_CODEC = {"json_serializer": lambda value: msgspec.json.encode(value).decode(), "json_deserializer": msgspec.json.decode}
+JSON_CODEC = {
+    "json_serializer": lambda value: msgspec.json.encode(value).decode(),
+    "json_deserializer": msgspec.json.decode,
+}
 
 # One write queue per SQLite engine (PostgreSQL locks rows itself and needs none).
 _write_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()

@@ -104,7 +104,8 @@ class Push:
             except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as err:
                 path, reason = error_path(err) if isinstance(err, msgspec.ValidationError) else ("$", str(err))
                 self.spoiled.add(_peek(raw, "entry"))
-                decoded.append(_rejected(_peek(raw, "id"), FieldError(f"$.changes[{index}]{path[1:]}", "invalid", reason)))
+                error = FieldError(f"$.changes[{index}]{path[1:]}", "invalid", reason)
+                decoded.append(_rejected(_peek(raw, "id"), error))
         changes = {c.id: (c, raws[i]) for i, c in reversed(list(enumerate(decoded))) if isinstance(c, Change)}
         claimed = await self._claim(changes)  # S3
         earlier = await self._recorded([i for i in changes if i not in claimed])
@@ -250,7 +251,9 @@ class Push:
         for name, value in review.items():
             state.fields[name], state.stamps[name] = value, stamp
         self.review.append(
-            server_change_row(self.clock, change.entry, stamp, self.now, {"by": "server", "after": change.id, "fields": review})
+            server_change_row(
+                self.clock, change.entry, stamp, self.now, {"by": "server", "after": change.id, "fields": review}
+            )
         )
 
     async def _stocktake_conflict(self, entry_id: str, fields: dict[str, Any], stamp: str) -> dict:
@@ -395,7 +398,8 @@ class Push:
         older = [entry_id for entry_id in fold if not self.touched[entry_id].new]  # a new one has none open
         if older:
             found = await self._execute(
-                select(_CONFLICTS.c.entry_id).where(_CONFLICTS.c.entry_id.in_(older), _CONFLICTS.c.resolved_at.is_(None))
+                select(_CONFLICTS.c.entry_id)
+                .where(_CONFLICTS.c.entry_id.in_(older), _CONFLICTS.c.resolved_at.is_(None))
             )
             for entry_id in found.scalars():
                 fold.pop(entry_id, None)
