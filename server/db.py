@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import msgspec
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event, text
@@ -27,6 +28,13 @@ MIGRATION_LOCK = 7_401_2020  # pg advisory lock key: one process migrates at a t
 WRITE = "nuanxin_write"  # execution option: this connection's transactions write (BEGIN IMMEDIATE)
 BUSY_TIMEOUT_MS = 30_000  # only another process can make a writer wait: ours queue on the lock
 
+# JSON columns (an entry's fields, stamps, flags...) through msgspec: several times faster than
+# the json module on every entry a push writes and a pull reads (issue 11).
+JSON_CODEC = {
+    "json_serializer": lambda value: msgspec.json.encode(value).decode(),
+    "json_deserializer": msgspec.json.decode,
+}
+
 # One write queue per SQLite engine (PostgreSQL locks rows itself and needs none).
 _write_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
@@ -35,10 +43,12 @@ def create_engine(url: str) -> AsyncEngine:
     # hide_parameters: an error's message must not carry what a person typed into the log.
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
+        return create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **JSON_CODEC)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, hide_parameters=True)
+    engine = create_async_engine(
+        url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, hide_parameters=True, **JSON_CODEC
+    )
     _write_locks[engine.sync_engine] = asyncio.Lock()
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Device, Entry, Person, Site, StaffAccount
 from server.policy import Principal
-from server.services import sync_service
+from server.services import sync_push
 from server.services.accounts import create_account, hash_password
 from server.services.clock_correction import Correction
 from server.services.enrolment import DEVICE_ALPHABET, digest, issue_code, phone_principal
@@ -108,7 +108,7 @@ class _Phone:
             return []
         request = request_decoder.decode(msgspec.json.encode(self.replica.request(now, app="demo")))
         correction = Correction(offset=0, now=now, tolerance=CLOCK_TOLERANCE_MS)
-        results = await sync_service.push(session, self.who, request, correction, clock)
+        results, _ = await sync_push.push(session, self.who, request, correction, clock)
         self.replica.receive(SyncResponse(results, [], self.replica.cursor, False, now, 0), now)
         return results
 

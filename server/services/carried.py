@@ -2,7 +2,7 @@
 
 A worker whose phone never finds signal exports what waits on it (我的 → 导出我的数据); township
 staff upload that file on the dashboard. Its waiting changes are pushed as that phone's, through
-the same `sync_service.push` as POST /api/sync, so each change id is applied once: uploading
+the same `sync_push.push` as POST /api/sync, so each change id is applied once: uploading
 the file again, or the phone sending the same changes when it finds signal, answers `duplicate`
 with the first result, and the phone then drops them from its outbox (§11 P4). The entries they
 touched are flagged `carried`. The file holds no secret (the export leaves out the token), so
@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Device, Entry, Person
 from server.policy import Principal, require
-from server.services import sync_service
+from server.services import sync_push
 from server.services.audit import Actor, record
 from server.services.clock_correction import Correction
 from server.services.enrolment import phone_principal
@@ -154,7 +154,8 @@ async def upload(
             protocol=PROTOCOL, device_time=correction.device_time, app=device.app_version or "",
             changes=[msgspec.Raw(msgspec.json.encode(c.wire())) for c in waiting[start:start + MAX_CHANGES]],
         )
-        for result in await sync_service.push(session, phone, request, correction, clock):
+        results, _ = await sync_push.push(session, phone, request, correction, clock)
+        for result in results:
             outcome.counts[result.status] += 1
             if result.status in ("applied", "conflict"):
                 entry = await session.get(Entry, entries[result.id])

@@ -2,7 +2,7 @@
 
 A message is recorded whatever becomes of it. One that parses, carries the device's code and is
 within the time window is applied as that device's change, with the change id it carries,
-through the same push as POST /api/sync (`sync_service.Push`): so whichever copy, SMS or data,
+through the same push as POST /api/sync (`sync_push.Push`): so whichever copy, SMS or data,
 arrives second is a `duplicate` and changes nothing.
 """
 
@@ -20,7 +20,7 @@ from server.policy import Principal
 from server.services.clock_correction import Correction
 from server.services.enrolment import phone_principal
 from server.services.server_clock import ServerClock
-from server.services.sync_service import Push
+from server.services.sync_push import Push
 from server.settings import Settings
 from sync import sms
 from sync.entries import FieldError
@@ -89,8 +89,8 @@ async def _apply(
     # The stamp comes from the phone's corrected clock (§2 C4) and the message has no device
     # time to measure it by: no offset, but a stamp ahead of the server is still pulled back (K3a).
     correction = Correction(offset=0, now=now_ms, tolerance=settings.clock_tolerance_ms)
-    push = Push(session, who, correction, clock, device)
-    result = await push.apply(0, msgspec.Raw(msgspec.json.encode(message.change)))
+    push = Push(session, who, correction, clock, device.created_at)
+    [result] = await push.decide([msgspec.Raw(msgspec.json.encode(message.change))])
     change_id = message.change["id"]
     if result.status in ("applied", "conflict"):
         entry = push.touched[message.change["entry"]]
