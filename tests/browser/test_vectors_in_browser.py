@@ -21,6 +21,7 @@ OVERLAY = json.loads((VECTORS / "overlay.json").read_text("utf-8"))
 URGENCY = json.loads((VECTORS / "urgency.json").read_text("utf-8"))
 DAYS = json.loads((VECTORS / "days.json").read_text("utf-8"))
 SUBSIDY = json.loads((VECTORS / "subsidy.json").read_text("utf-8"))
+FOLD = json.loads((VECTORS / "fold.json").read_text("utf-8"))
 
 RUN_CLOCK = """async (vectors) => {
   const { send, receive } = await import("/js/clock.js");
@@ -70,7 +71,7 @@ RUN_URGENT = """async (vectors) => {
 }"""
 
 RUN_ORDER = """async (vectors) => {
-  const { urgentFirst } = await import("/js/sync.js");
+  const { urgentFirst } = await import("/js/sync-transport.js");
   return vectors.map((v) => urgentFirst(v.changes).map((c) => c.id));
 }"""
 
@@ -82,6 +83,11 @@ RUN_DAYS = """async (vectors) => {
 RUN_SUBSIDY = """async (vectors) => {
   const { monthPay } = await import("/js/subsidy.js");
   return vectors.map((v) => monthPay(v.shifts, v.month, v.zone, v.rates));
+}"""
+
+RUN_FOLD = """async (vectors) => {
+  const { fold } = await import("/js/sync-apply.js");
+  return vectors.map((v) => v.folds.reduce((held, f) => fold(held, f.change, f.stamp, f.seq, v.me), v.held));
 }"""
 
 
@@ -134,3 +140,8 @@ def test_days_js_passes_every_day_vector_on_a_phone_set_to_utc(new_phone: Callab
 def test_subsidy_js_passes_every_subsidy_vector_on_a_phone_set_to_utc(new_phone: Callable[..., Page]) -> None:
     outcomes = run_in_page(new_phone, RUN_SUBSIDY, SUBSIDY, timezone_id="UTC")
     assert outcomes == {v["comment"]: v["expected"] for v in SUBSIDY}
+
+
+def test_sync_apply_js_folds_every_fold_vector(new_phone: Callable[..., Page]) -> None:
+    outcomes = run_in_page(new_phone, RUN_FOLD, FOLD)
+    assert outcomes == {v["comment"]: v["expected"] for v in FOLD}

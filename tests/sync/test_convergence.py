@@ -304,7 +304,10 @@ class Example:
         phones = []
         for index, ((label, person), (device, token), skew) in enumerate(zip(layout, devices, skews)):
             counter = itertools.count()
-            replica = Replica(device=device, new_id=lambda label=label, n=counter: f"{tag}{label}c{next(n)}")
+            # Each phone folds its own changes in, the answers leaving out their echo (§4).
+            replica = Replica(
+                device=device, person=person, new_id=lambda label=label, n=counter: f"{tag}{label}c{next(n)}"
+            )
             home = people[person]
             phones.append(
                 Phone(index, label, person, home, other if home == site else site, replica,
@@ -787,7 +790,7 @@ def slow_world(tmp_path) -> Iterator[World]:
 
 def new_phone(world: World, person: str = "zhangwei") -> tuple[Replica, HttpTransport]:
     device, token = world.session(lambda session: enrolled(session, person))
-    return Replica(device=device), HttpTransport(world.client, token)
+    return Replica(device=device, person=person), HttpTransport(world.client, token)
 
 
 def open_conflicts(world: World, entry_id: str) -> list[tuple[str, list[dict]]]:
