@@ -2,7 +2,7 @@
 
 Fills a database with 50,000 entries in one worker's scope (their own shifts and check-ins,
 their site's supply ledger with transfers other sites sent it) among 200,000 of other people
-and sites, then times `sync_service.pull` page after page from cursor 0 (pages of 200, in the
+and sites, then times `sync_pull.pull` page after page from cursor 0 (pages of 200, in the
 process: no HTTP), and prints the plan of the first page's statement.
 
 Run: python -m bench.pull_speed [--databases sqlite,postgresql]   (figures go to docs/benchmarks.md)
@@ -23,7 +23,7 @@ from sqlalchemy import event, insert, text, update
 from server import db
 from server.models import Entry, SyncCounter
 from server.policy import Principal
-from server.services import sync_service
+from server.services import sync_pull
 from tests.support.databases import postgres_database, sqlite_url
 
 IN_SCOPE, OTHERS, PAGE = 50_000, 200_000, 200
@@ -72,7 +72,7 @@ async def _plan(engine, maker, who: Principal) -> str:  # noqa: ANN001
 
     event.listen(engine.sync_engine, "before_cursor_execute", capture)
     async with maker() as session:
-        await sync_service.pull(session, who, 0, PAGE)
+        await sync_pull.pull(session, who, 0, PAGE)
     event.remove(engine.sync_engine, "before_cursor_execute", capture)
     statement, parameters = seen[0]
     async with engine.connect() as conn:
@@ -95,7 +95,7 @@ async def _measure(url: str) -> None:
         pulled, pages, cursor, began = 0, 0, 0, time.perf_counter()
         while True:
             async with maker() as session:
-                entries, wire_cursor, more = await sync_service.pull(session, who, cursor, PAGE)
+                entries, wire_cursor, more = await sync_pull.pull(session, who, cursor, PAGE)
             pulled, pages = pulled + len(entries), pages + 1
             cursor = int(wire_cursor.partition(".")[0])
             if not more:

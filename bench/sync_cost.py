@@ -3,7 +3,10 @@
 - bytes up and down for one new shift, and for a week offline (50 shifts, 20 movements, 7
   check-ins), gzip on;
 - round trips for a fresh phone pulling N entries (pages of 200);
-- pushes per second for batches of 100 shifts, SQLite and (if reachable) PostgreSQL.
+- pushes per second for batches of 100 shifts, SQLite and (if reachable) PostgreSQL;
+- batches of 500 new shifts sent with `fold` (issue 11): the server process's CPU per pushed
+  entry (its own /proc counters, so on PostgreSQL the database's share is not in it), bytes per
+  entry up and down, and round trips.
 
 Run: python -m bench.sync_cost   (writes nothing; copy the figures into docs/benchmarks.md)
 """
@@ -11,6 +14,7 @@ Run: python -m bench.sync_cost   (writes nothing; copy the figures into docs/ben
 from __future__ import annotations
 
 import contextlib
+import os
 import statistics
 import tempfile
 import time
@@ -81,6 +85,40 @@ def push_rate(server: ServerProcess, label: str, batches: int = 20, size: int = 
           f"({size / median:.0f} changes/s), {batches} batches")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used (Linux /proc; fields 14 and 15 of stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def push_cost(server: ServerProcess, label: str, batches: int = 6, size: int = 500) -> None:
+    replica, transport = _phone(server)
+    sync(replica, transport)
+    now = int(time.time() * 1000)
+    cpu = sent = received = trips = 0.0
+    for b in range(batches):
+        for i in range(size):
+            start = now - 9 * 3_600_000 - (b * size + i) * 1000
+            replica.put(str(uuid.uuid4()), "shift", _shift("dongfeng", start), now)
+        before = (_cpu_seconds(server.process.pid), transport.bytes_sent, transport.bytes_received)
+        answer = transport({**replica.request(int(time.time() * 1000)), "fold": True})
+        cpu += _cpu_seconds(server.process.pid) - before[0]
+        sent += transport.bytes_sent - before[1]
+        received += transport.bytes_received - before[2]
+        trips += 1
+        assert {r.status for r in answer.results} == {"applied"}, answer.results[:3]
+        replica.receive(answer, int(time.time() * 1000))
+        while answer.more:  # not expected: each batch should be one round trip
+            answer = transport({**replica.request(int(time.time() * 1000)), "fold": True})
+            replica.receive(answer, int(time.time() * 1000))
+            trips += 1
+    entries = batches * size
+    print(f"{label}: {batches} batches of {size} new shifts with fold: server CPU {cpu / entries * 1000:.3f} ms "
+          f"per entry (clock ticks of {1000 / os.sysconf('SC_CLK_TCK'):.0f} ms), {sent / entries:.1f} B up + "
+          f"{received / entries:.1f} B down = {(sent + received) / entries:.1f} B per entry, "
+          f"{trips / batches:.2f} round trip(s) per batch")
+
+
 @contextlib.contextmanager
 def running(url: str, directory: Path):
     server = ServerProcess(url, directory / "server.log").start()
@@ -96,9 +134,11 @@ def main() -> None:
         with running(sqlite_url(directory), directory) as server:
             wire_costs(server)
             push_rate(server, "SQLite")
+            push_cost(server, "SQLite")
         if postgres_available():
             with postgres_database() as url, running(url, directory) as server:
                 push_rate(server, "PostgreSQL")
+                push_cost(server, "PostgreSQL")
 
 
 if __name__ == "__main__":

@@ -150,7 +150,7 @@ def device_scope(who: Principal) -> list[ColumnElement[bool]]:
 
     The scope is the union of the parts returned. They are disjoint, and each begins with
     equalities an index of entries pairs with seq, so a pull reads each part as a range of seq
-    and merges them (sync_service.pull) rather than reading and sorting all of them."""
+    and merges them (sync_pull.pull) rather than reading and sorting all of them."""
     mine = Entry.subject_id == who.person_id
     parts = [and_(mine, or_(Entry.kind.not_in(WELLBEING_KINDS), _wellbeing_of_this_phone(who)))]
     if who.site_id is None:

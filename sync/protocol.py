@@ -15,10 +15,11 @@ from sync.entries import FieldError
 
 PROTOCOL = 1
 MAX_CHANGES = 500
-MAX_PAGE = 200
+MAX_PAGE = 5000  # entries a phone may ask for in one page; PAGE_BYTES is what usually ends a page
+PAGE_BYTES = 262_144  # a page ends once its entries' JSON reaches this (at least one entry a page)
 MAX_BODY = 1024 * 1024
 MAX_MILLIS = 9_999_999_999_999  # 13 digits, as in a stamp: the year 2286
-# 18 digits stay below 2^63 (a BIGINT); the scope is 8 hex digits (sync_service.scope_of). A
+# 18 digits stay below 2^63 (a BIGINT); the scope is 8 hex digits (sync_pull.scope_of). A
 # cursor without a scope (apps before 0.3) is answered with a reset.
 CURSOR_PATTERN = r"^\d{1,18}(\.[0-9a-f]{8})?$"
 
@@ -53,6 +54,9 @@ class SyncRequest(Struct, forbid_unknown_fields=True):
     cursor: Annotated[str, Meta(pattern=CURSOR_PATTERN)] = "0"
     limit: Annotated[int, Meta(ge=1, le=MAX_PAGE)] = MAX_PAGE
     changes: Annotated[list[msgspec.Raw], Meta(max_length=MAX_CHANGES)] = []
+    # The phone folds its own applied changes into its copies (§11), so the answer need not echo
+    # them; older apps do not send it and get every pushed entry back.
+    fold: bool = False
 
 
 class Result(Struct, omit_defaults=True):
@@ -61,6 +65,7 @@ class Result(Struct, omit_defaults=True):
     stamp: str | None = None
     errors: list[FieldError] = []
     first: Status | None = None
+    seq: int | None = None  # applied and conflict: the seq the entry got in this push
 
 
 class Candidate(Struct, frozen=True):

@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # Where a phone's change is checked: the sync core, the policy and the push.
 SOURCES = [*(ROOT / "sync").glob("*.py"), ROOT / "server" / "policy.py",
-           ROOT / "server" / "services" / "sync_service.py", ROOT / "server" / "services" / "clock_correction.py"]
+           ROOT / "server" / "services" / "sync_push.py", ROOT / "server" / "services" / "clock_correction.py"]
 
 
 def test_every_rejection_code_a_phone_can_get_has_a_text_on_the_phone() -> None:

@@ -2,7 +2,7 @@
 
 A message is recorded whatever becomes of it. One that parses, carries the device's code and is
 within the time window is applied as that device's change, with the change id it carries,
-through the same push as POST /api/sync (`sync_service.Push`): so whichever copy, SMS or data,
+through the same push as POST /api/sync (`sync_push.Push`): so whichever copy, SMS or data,
 arrives second is a `duplicate` and changes nothing.
 """
 
@@ -20,7 +20,7 @@ from server.policy import Principal
 from server.services.clock_correction import Correction
 from server.services.enrolment import phone_principal
 from server.services.server_clock import ServerClock
-from server.services.sync_service import Push
+from server.services.sync_push import Push
 from server.settings import Settings
 from sync import sms
 from sync.entries import FieldError

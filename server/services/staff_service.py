@@ -18,7 +18,8 @@ from server.models import Conflict, Device, Entry, Person, Site
 from server.policy import Principal, conflict_kinds, require, visible_sites
 from server.services.clock_correction import TIME_SUSPECT
 from server.services.server_clock import ServerClock
-from server.services.sync_service import REVIEW_AGAIN, assign_seq, server_change
+from server.services.sync_push import REVIEW_AGAIN, server_change
+from server.services.sync_sequence import assign_seq
 from sync.entries import KINDS, FieldError, check_entry, check_fields
 from sync.merge import DELETED, Edit, State, merge
 

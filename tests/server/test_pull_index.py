@@ -13,7 +13,7 @@ from sqlalchemy import event, insert, select, text, update
 from server import db
 from server.models import Entry, SyncCounter
 from server.policy import Principal
-from server.services import sync_service
+from server.services import sync_pull
 from tests.support.aio import run
 from tests.support.world import START, World
 
@@ -60,7 +60,7 @@ async def _pull_and_plan(url: str) -> tuple[list[str], list[str]]:
         pulled, cursor, more = [], 0, True
         while more:
             async with db.session_maker(engine)() as session:
-                entries, wire_cursor, more = await sync_service.pull(session, WHO, cursor, 200)
+                entries, wire_cursor, more = await sync_pull.pull(session, WHO, cursor, 200)
             pulled += [entry.id for entry in entries]
             cursor = int(wire_cursor.partition(".")[0])
         event.remove(engine.sync_engine, "before_cursor_execute", capture)
