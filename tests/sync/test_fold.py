@@ -16,7 +16,7 @@ from sync.client import HttpTransport, sync
 from sync.protocol import Change, Entry, SyncResponse
 from sync.replica import Replica, folded
 from tests.support.databases import sqlite_url
-from tests.support.world import HOUR, START, World, shift
+from tests.support.world import HOUR, World, shift
 
 VECTORS = Path(__file__).parents[1] / "vectors"
 FOLD = json.loads((VECTORS / "fold.json").read_text("utf-8"))
@@ -24,6 +24,11 @@ FOLD = json.loads((VECTORS / "fold.json").read_text("utf-8"))
 
 def now() -> int:
     return time.time_ns() // 1_000_000
+
+
+def recent(minutes: int = 0) -> int:
+    """A shift start some hours ago: nothing the server would correct or flag (§7 K6)."""
+    return now() - 10 * HOUR + minutes * 60_000
 
 
 @pytest.mark.parametrize("vector", FOLD, ids=[v["comment"] for v in FOLD])
@@ -80,19 +85,23 @@ def fresh_pull(world: World, person: str = "zhangwei") -> dict[str, Entry]:
 
 
 def test_a_phone_converges_without_the_echo(world: World) -> None:
-    """500 changes in one request: new shifts, an edit of a shift another phone of the person made
-    and a delete of our own. One round trip; the answer echoes none of them (seq in the results
-    instead); the phone folds them in and holds what a fresh phone pulls."""
+    """500 changes in one request: new shifts, an edit and a delete of our own, and an edit of a
+    shift another phone of the person made. One round trip; the answer echoes only that last one
+    (it is the other phone's: our fold would make it ours) and carries the seq of each; the phone
+    folds the rest in and holds what a fresh phone pulls."""
     other, other_link = folding_phone(world)
-    other.put("fold-theirs", "shift", shift("dongfeng"), now())
+    other.put("fold-theirs", "shift", shift("dongfeng", recent()), now())
     sync(other, other_link)
     phone, link = folding_phone(world)
     sync(phone, link)
-    phone.put("fold-mine", "shift", shift("dongfeng", post="西门"), now())
-    for i in range(497):
-        phone.put(f"fold{i:03d}", "shift", shift("dongfeng", START + i * HOUR, START + i * HOUR + 60_000), now())
+    phone.put("fold-mine", "shift", shift("dongfeng", recent(), post="西门"), now())
+    sync(phone, link)
+    phone.put("fold-mine", "shift", {"note": "带水"}, now())
+    for i in range(496):
+        phone.put(f"fold{i:03d}", "shift", shift("dongfeng", recent(i), recent(i) + 30_000), now())
     phone.put("fold-theirs", "shift", {"note": "换班"}, now())
-    phone.delete("fold-mine", now())
+    phone.put("fold-gone", "shift", shift("dongfeng", recent()), now())
+    phone.delete("fold-gone", now())
     link.requests.clear()
     link.answers.clear()
 
@@ -103,18 +112,18 @@ def test_a_phone_converges_without_the_echo(world: World) -> None:
     assert len(request["changes"]) == 500 and {r.status for r in answer.results} == {"applied"}
     assert all(r.seq for r in answer.results), "an applied result says no seq"
     ours = {c["entry"] for c in request["changes"]}
-    assert not ours & {e.id for e in answer.entries}, "the answer echoed our own changes"
+    assert ours & {e.id for e in answer.entries} == {"fold-theirs"}, "the answer echoed our own changes"
     pulled = fresh_pull(world)
     assert phone.outbox == []
     assert {k: phone.entries[k] for k in ours} == {k: pulled[k] for k in ours}
-    assert phone.entries["fold-theirs"].device == other.device and phone.entries["fold-mine"].deleted
+    assert phone.entries["fold-mine"].fields["note"] == "带水" and phone.entries["fold-gone"].deleted
 
 
 def test_a_phone_whose_change_the_server_altered_takes_the_answer(world: World) -> None:
     """A change the server merged with another phone's edit comes back whole, and wins."""
     first, first_link = folding_phone(world)
     second, second_link = folding_phone(world)
-    first.put("fold-both", "shift", shift("dongfeng"), now())
+    first.put("fold-both", "shift", shift("dongfeng", recent()), now())
     sync(first, first_link)
     sync(second, second_link)
     first.put("fold-both", "shift", {"post": "北门"}, now())
@@ -129,14 +138,14 @@ def test_a_phone_whose_change_the_server_altered_takes_the_answer(world: World) 
 
 
 def test_a_new_phone_pulls_hundreds_of_entries_in_one_page(world: World) -> None:
-    """Pages are sized by bytes (about 256 KB), not by 200 entries."""
-    phone, link = folding_phone(world)
+    """Pages are sized by bytes (about 256 KB), not by 200 entries: 300 shifts are one page."""
+    phone, link = folding_phone(world, "lina")
     for i in range(300):
-        phone.put(f"page{i:03d}", "shift", shift("dongfeng", START + i * HOUR), now())
+        phone.put(f"page{i:03d}", "shift", shift("chengnan", recent(i)), now())
     sync(phone, link)
 
-    fresh, fresh_link = folding_phone(world)
+    fresh, fresh_link = folding_phone(world, "lina")
     trips = sync(fresh, fresh_link)
 
     assert trips == 1 and "limit" not in fresh_link.requests[0]
-    assert {f"page{i:03d}" for i in range(300)} <= set(fresh.entries)
+    assert {f"page{i:03d}" for i in range(300)} <= {e.id for e in fresh_link.answers[0].entries}
