@@ -7,7 +7,7 @@
  */
 const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
 
-// The version lives in js/version.js, shared with the page (js/sync.js), so the two cannot drift.
+// The version lives in js/version.js, shared with the page (js/sync-transport.js), so the two cannot drift.
 importScripts("/js/version.js");
 const VERSION = /** @type {any} */ (sw).NUANXIN_VERSION;
 const CACHE = `nuanxin-shell-${VERSION}`;
@@ -30,7 +30,9 @@ const SHELL = [
   "/js/sms.js",
   "/js/sms-offer.js",
   "/js/subsidy.js",
-  "/js/sync.js",
+  "/js/sync-apply.js",
+  "/js/sync-schedule.js",
+  "/js/sync-transport.js",
   "/js/ui.js",
   "/js/version.js",
   "/js/views/enrol.js",

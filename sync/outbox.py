@@ -1,6 +1,6 @@
 """What the person sees of an entry and what goes first: the outbox rules the phone and the
 Python replica share (docs/sync-protocol.md §11 P1, P3). Pure; the twin of pwa/js/outbox.js
-(`overlay`, `isUrgent`) and pwa/js/sync.js (`urgentFirst`). Both pass tests/vectors/outbox.json.
+(`overlay`, `isUrgent`) and pwa/js/sync-transport.js (`urgentFirst`). Both pass tests/vectors/outbox.json.
 """
 
 from __future__ import annotations

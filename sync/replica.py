@@ -15,13 +15,41 @@ import msgspec
 from sync.clock import Clock
 from sync.constants import CLOCK_TOLERANCE_MS
 from sync.entries import KINDS
+from sync.merge import Edit, State, merge
 from sync.outbox import is_urgent, overlay, urgent_first
 from sync.protocol import MAX_CHANGES, PROTOCOL, Change, Entry, Result, SyncResponse
+
+
+def folded(held: Entry | None, change: Change, stamp: str, seq: int, person: str, device: str) -> Entry:
+    """§4 fold, the twin of pwa/js/sync-apply.js `fold`: what a phone holds of an entry once its
+    own change was applied and left out of the answer. The server stored the same merge."""
+    state = merge(
+        None if held is None else State(fields=held.fields, stamps=held.stamps, deleted=held.deleted),
+        Edit(op=change.op, stamp=stamp, fields=change.fields, base=change.base),
+    ).state
+    return Entry(
+        id=change.entry,
+        kind=held.kind if held else change.kind,
+        schema=change.schema,
+        site=state.fields.get("site", held.site if held else ""),
+        author=held.author if held else person,
+        device=held.device if held else device,
+        fields=state.fields,
+        stamps=state.stamps,
+        seq=seq,
+        deleted=state.deleted,
+        conflicts=list(held.conflicts) if held else [],
+        flags=list(held.flags) if held else [],
+    )
 
 
 @dataclass
 class Replica:
     device: str
+    # The person this phone is enrolled for. A replica that knows it folds: it asks the server
+    # to leave out the echo of its own changes and folds them in itself (§4). One that does not
+    # cannot name the author of its new entries, and gets the echo as older apps do.
+    person: str | None = None
     clock: Clock = None  # type: ignore[assignment]
     offset: int = 0  # C4: server time minus this device's clock, as last measured
     cursor: str = "0"
@@ -111,15 +139,17 @@ class Replica:
     def request(self, now: int, app: str = "py") -> dict[str, Any]:
         sendable = [c for c in self.outbox if c.id not in self.rejected]
         ordered = urgent_first(sendable, lambda c: c.id in self.urgent, lambda c: c.entry)[:MAX_CHANGES]
-        return {
+        request = {
             "protocol": PROTOCOL,
             "app": app,
             "device_time": now + self.offset,
             "cursor": self.cursor,
             "changes": msgspec.to_builtins(ordered),
         }
+        return {**request, "fold": True} if self.person else request
 
     def receive(self, answer: SyncResponse, now: int) -> None:
+        sent = {c.id: c for c in self.outbox}
         done = set()
         for result in answer.results:
             # A duplicate of a refused change is still refused (its first answer was lost).
@@ -136,6 +166,13 @@ class Replica:
             self.clock = Clock(self.device, corrected_now, 0)
         if answer.reset:
             self.entries = {}
+        echoed = {entry.id for entry in answer.entries}
+        for result in answer.results:
+            change = sent.get(result.id)
+            # Its echo left out: fold the change into what the phone holds, in batch order (§4).
+            if change and result.status == "applied" and result.seq and change.entry not in echoed:
+                held = self.entries.get(change.entry)
+                self.entries[change.entry] = folded(held, change, result.stamp, result.seq, self.person, self.device)
         for entry in answer.entries:
             self.entries[entry.id] = entry
             for stamp in entry.stamps.values():

@@ -8,7 +8,7 @@ import { fmtAgo, getLang, setLang, t } from "./i18n.js";
 import { counts, save } from "./outbox.js";
 import { fetchConfig, loadConfig } from "./config.js";
 import { installPanel } from "./install.js";
-import * as sync from "./sync.js";
+import * as sync from "./sync-schedule.js";
 import * as enrol from "./views/enrol.js";
 import * as fix from "./views/fix.js";
 import * as me from "./views/me.js";

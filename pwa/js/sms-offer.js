@@ -9,7 +9,7 @@ import { bus, getMetas, promisifyRequest as req, tx } from "./db.js";
 import { t } from "./i18n.js";
 import { isUrgent } from "./outbox.js";
 import { encode, SmsError } from "./sms.js";
-import { now, status } from "./sync.js";
+import { now, status } from "./sync-schedule.js";
 import { h } from "./ui.js";
 
 /** An urgent entry waiting longer than this is offered by SMS prominently; before, on a tap. */

@@ -36,7 +36,7 @@ IPHONE_SAFARI = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1"
 )
-APP_VERSION = "async () => (await import('/js/sync.js')).APP_VERSION"
+APP_VERSION = "async () => (await import('/js/sync-transport.js')).APP_VERSION"
 
 
 class CopyServer(ServerProcess):

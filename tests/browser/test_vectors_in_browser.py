@@ -22,6 +22,7 @@ URGENCY = json.loads((VECTORS / "urgency.json").read_text("utf-8"))
 DAYS = json.loads((VECTORS / "days.json").read_text("utf-8"))
 SUBSIDY = json.loads((VECTORS / "subsidy.json").read_text("utf-8"))
 REST = json.loads((VECTORS / "rest.json").read_text("utf-8"))
+FOLD = json.loads((VECTORS / "fold.json").read_text("utf-8"))
 
 RUN_CLOCK = """async (vectors) => {
   const { send, receive } = await import("/js/clock.js");
@@ -71,7 +72,7 @@ RUN_URGENT = """async (vectors) => {
 }"""
 
 RUN_ORDER = """async (vectors) => {
-  const { urgentFirst } = await import("/js/sync.js");
+  const { urgentFirst } = await import("/js/sync-transport.js");
   return vectors.map((v) => urgentFirst(v.changes).map((c) => c.id));
 }"""
 
@@ -91,6 +92,11 @@ RUN_REST = """async (vectors) => {
     const r = restStatus(v.shifts, v.now, v.rules, v.zone);
     return { on_duty: r.onDuty, rest: r.rest, days: r.days, long: r.long, short: r.short, too_many: r.tooMany };
   });
+}"""
+
+RUN_FOLD = """async (vectors) => {
+  const { fold } = await import("/js/sync-apply.js");
+  return vectors.map((v) => v.folds.reduce((held, f) => fold(held, f.change, f.stamp, f.seq, v.me), v.held));
 }"""
 
 
@@ -148,3 +154,8 @@ def test_subsidy_js_passes_every_subsidy_vector_on_a_phone_set_to_utc(new_phone:
 def test_rest_js_passes_every_rest_vector_on_a_phone_set_to_utc(new_phone: Callable[..., Page]) -> None:
     outcomes = run_in_page(new_phone, RUN_REST, REST, timezone_id="UTC")
     assert outcomes == {v["comment"]: v["expected"] for v in REST}
+
+
+def test_sync_apply_js_folds_every_fold_vector(new_phone: Callable[..., Page]) -> None:
+    outcomes = run_in_page(new_phone, RUN_FOLD, FOLD)
+    assert outcomes == {v["comment"]: v["expected"] for v in FOLD}

@@ -58,11 +58,15 @@ from sync.protocol import Change, Result, SyncResponse
 from sync.protocol import Entry as WireEntry
 from sync.replica import Replica
 from tests.support.databases import sqlite_url
-from tests.support.world import START, World
+from tests.support.world import World
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
 YEAR = 365 * DAY
+# The times edits set: ten hours ago, on the minute. Near the stamps of a right clock, so the
+# server flags nothing of a right clock's as suspect (§7 K6), and a phone's own changes come
+# back folded (§4 `fold`) rather than echoed: the copies it folds are checked like the rest.
+START = time.time_ns() // 1_000_000 // 60_000 * 60_000 - 10 * HOUR
 TOLERANCE = 120_000  # the server's default (Settings.clock_tolerance_ms)
 # A phone clock's error: right within the tolerance, or off by years (3 or more: the tests'
 # fixed times, START, are then on the right clock's side of every wrong one, §7 K3).
@@ -304,7 +308,10 @@ class Example:
         phones = []
         for index, ((label, person), (device, token), skew) in enumerate(zip(layout, devices, skews)):
             counter = itertools.count()
-            replica = Replica(device=device, new_id=lambda label=label, n=counter: f"{tag}{label}c{next(n)}")
+            # Each phone folds its own changes in, the answers leaving out their echo (§4).
+            replica = Replica(
+                device=device, person=person, new_id=lambda label=label, n=counter: f"{tag}{label}c{next(n)}"
+            )
             home = people[person]
             phones.append(
                 Phone(index, label, person, home, other if home == site else site, replica,
@@ -788,7 +795,7 @@ def slow_world(tmp_path) -> Iterator[World]:
 
 def new_phone(world: World, person: str = "zhangwei") -> tuple[Replica, HttpTransport]:
     device, token = world.session(lambda session: enrolled(session, person))
-    return Replica(device=device), HttpTransport(world.client, token)
+    return Replica(device=device, person=person), HttpTransport(world.client, token)
 
 
 def open_conflicts(world: World, entry_id: str) -> list[tuple[str, list[dict]]]:

@@ -4,7 +4,7 @@ import { getMeta, getMetas, notify, promisifyRequest as req, setMetas, tx } from
 import { receive } from "../clock.js";
 import { fmtBytes, fmtDateTime, getLang, setLang, t } from "../i18n.js";
 import { installPanel } from "../install.js";
-import { APP_VERSION } from "../sync.js";
+import { APP_VERSION } from "../sync-transport.js";
 import { confirmButton, fill, h, noSite, section } from "../ui.js";
 
 const FORMAT = "nuanxin-export";

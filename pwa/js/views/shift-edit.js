@@ -2,7 +2,7 @@
 /** Edit a shift, or add a past one. */
 import { t } from "../i18n.js";
 import { list, remove, save } from "../outbox.js";
-import { now } from "../sync.js";
+import { now } from "../sync-schedule.js";
 import { choices, confirmButton, field, fill, fromLocalInput, h, problems, radioValue, saving, toLocalInput } from "../ui.js";
 import { kindOptions } from "./shifts.js";
 

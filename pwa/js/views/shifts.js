@@ -5,7 +5,7 @@ import { list, save } from "../outbox.js";
 import { config } from "../config.js";
 import { restStatus } from "../rest.js";
 import { CURRENCY, monthEstimate } from "../subsidy.js";
-import { now } from "../sync.js";
+import { now } from "../sync-schedule.js";
 import { badge, choices, field, fill, h, noSite, problems, radioValue, saving, section } from "../ui.js";
 
 /** @typedef {import("../outbox.js").View} View */

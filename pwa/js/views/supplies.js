@@ -6,7 +6,7 @@ import { config } from "../config.js";
 import { ITEMS as DEFAULT_ITEMS } from "../constants.js";
 import { byOrder, LOW_DAYS, RATE_DAYS, stockByItem } from "../ledger.js";
 import { smsOffer } from "../sms-offer.js";
-import { now } from "../sync.js";
+import { now } from "../sync-schedule.js";
 import { badge, choices, confirmButton, field, fill, h, noSite, problems, radioValue, saving, section } from "../ui.js";
 
 /** @typedef {import("../outbox.js").View} View */

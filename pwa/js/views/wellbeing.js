@@ -3,7 +3,7 @@
 import { fmtDateTime, fmtNumber, t } from "../i18n.js";
 import { list, save } from "../outbox.js";
 import { smsOffer } from "../sms-offer.js";
-import { now } from "../sync.js";
+import { now } from "../sync-schedule.js";
 import { badge, choices, field, fill, h, noSite, problems, radioValue, saving, section } from "../ui.js";
 
 /** @typedef {import("../outbox.js").View} View */

@@ -1,18 +1,11 @@
 // @ts-check
-/**
- * The phone's side of POST /api/sync: docs/sync-protocol.md §11, steps P1–P7 cited below.
- * One sync at a time; `status` tells the status line what is going on.
- */
+/** Scheduling (docs/sync-protocol.md §11 P6, P7, triggers): one sync at a time, and its `status`. */
 import { bus, getMetas, notify, promisifyRequest as req, tx } from "./db.js";
-import { receive } from "./clock.js";
-import { inflight, wire } from "./outbox.js";
-import { config } from "./config.js";
-import { MAX_CHANGES as MAX_BATCH, PROTOCOL } from "./constants.js";
-import "./version.js";
+import { inflight } from "./outbox.js";
+import { MAX_CHANGES as MAX_BATCH } from "./constants.js";
+import { HttpError, post, request } from "./sync-transport.js";
+import { store } from "./sync-apply.js";
 
-/** Sent as `app`: the one version of js/version.js, which sw.js loads too. */
-export const APP_VERSION = /** @type {string} */ (/** @type {any} */ (self).NUANXIN_VERSION);
-const GZIP_OVER = 1024;
 const BACKOFF_MIN = 2000;
 const BACKOFF_MAX = 5 * 60 * 1000;
 const EVERY = 60 * 1000;
@@ -87,28 +80,17 @@ export function syncNow() {
   return running;
 }
 
-class HttpError extends Error {
-  /** @param {number} code @param {any} body */
-  constructor(code, body) { super(`HTTP ${code}`); this.code = code; this.body = body; }
-}
-
 async function run() {
-  const meta = await getMetas(["token", "cursor", "offset", "revoked"]);
+  const meta = await getMetas(["token", "cursor", "offset", "revoked", "person", "device"]);
   if (!meta.token || meta.revoked) return setPhase("enrol");
   if (!navigator.onLine) return setPhase("offline");
   setPhase("syncing");
+  const me = { person: meta.person?.id, device: meta.device };
   let cursor = meta.cursor || "0";
   let offset = meta.offset || 0;
   try {
     for (;;) {
-      // P2, P3: the whole outbox up to the batch limit, urgent first, rejected ones held back.
-      const all = await tx(["outbox"], "readonly", (s) => req(s.outbox.index("n").getAll()));
-      const waiting = all.filter((c) => c.status !== "rejected");
-      const batch = urgentFirst(waiting).slice(0, batchLimit);
-      const body = {
-        protocol: PROTOCOL, app: APP_VERSION, device_time: Date.now() + offset,
-        cursor, limit: 200, changes: batch.map(wire),
-      };
+      const { body, rest } = await request(cursor, Date.now() + offset, batchLimit);
       let answer;
       /** @type {() => void} */
       let release = () => {};
@@ -118,7 +100,7 @@ async function run() {
         // K4: device_time was already corrected, so clock_offset is what is left to correct.
         offset += answer.clock_offset || 0;
         cursor = answer.cursor;
-        await store(answer, offset);
+        await store(answer, offset, me);
         offsetMs = offset;
       } finally {
         release();
@@ -127,8 +109,8 @@ async function run() {
       batchLimit = MAX_BATCH;
       status.lastSync = Date.now();
       notify("data", {});
-      // P6: a full page means more to pull; a full batch means more to push.
-      if (!answer.more && waiting.length <= batch.length) break;
+      // P6: a full page means more to pull; changes left over mean more to push.
+      if (!answer.more && !rest) break;
     }
     clearTimeout(timer);
     status.retryAt = null;
@@ -136,18 +118,6 @@ async function run() {
   } catch (err) {
     fail(err);
   }
-}
-
-/**
- * P3 and M2: entries with an urgent change go first, but each entry's changes keep the order
- * they were made in (the server applies one device's edits in arrival order).
- * @template {{entry: string, urgent: boolean}} C
- * @param {C[]} changes in outbox order
- * @returns {C[]}
- */
-export function urgentFirst(changes) {
-  const urgent = new Set(changes.filter((c) => c.urgent).map((c) => c.entry));
-  return [...changes.filter((c) => urgent.has(c.entry)), ...changes.filter((c) => !urgent.has(c.entry))];
 }
 
 /** @param {unknown} err */
@@ -169,81 +139,6 @@ function fail(err) {
   setPhase(err instanceof HttpError && navigator.onLine ? "error" : "offline");
   schedule(Math.max(1000, backoffDelay(failures)));
   failures = Math.min(failures + 1, 20);
-}
-
-/**
- * @param {string} token @param {Record<string, any>} body
- * @returns {Promise<any>}
- */
-async function post(token, body) {
-  const text = JSON.stringify(body);
-  /** @type {Record<string, string>} */
-  const headers = { "Content-Type": "application/json", Authorization: `Bearer ${token}` };
-  /** @type {BodyInit} */
-  let payload = text;
-  let sent = new TextEncoder().encode(text).length;
-  if (sent > GZIP_OVER && typeof CompressionStream === "function") {
-    const gz = await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
-    payload = gz;
-    sent = gz.byteLength;
-    headers["Content-Encoding"] = "gzip";
-  }
-  const res = await fetch("/api/sync", { method: "POST", headers, body: payload, cache: "no-store" });
-  const answer = await res.text();
-  // Count what went over the air: the compressed size when the server says it.
-  const got = Number(res.headers.get("Content-Length")) || new TextEncoder().encode(answer).length;
-  await countBytes(sent + got);
-  let json = null;
-  try { json = JSON.parse(answer); } catch { /* not JSON: an error page from a proxy */ }
-  if (!res.ok || !json) throw new HttpError(res.status, json);
-  return json;
-}
-
-/** Bytes used by sync this calendar month, kept in meta `usage`. @param {number} n */
-function countBytes(n) {
-  const month = new Date().toISOString().slice(0, 7);
-  return tx(["meta"], "readwrite", async (s) => {
-    const u = (await req(s.meta.get("usage"))) || {};
-    s.meta.put({ month, bytes: (u.month === month ? u.bytes : 0) + n }, "usage");
-  });
-}
-
-/**
- * P4, P5: results, entries, cursor, offset and clock in one transaction.
- * @param {any} answer @param {number} offset
- */
-function store(answer, offset) {
-  return tx(["outbox", "entries", "meta"], "readwrite", async (s) => {
-    /** @type {string[]} */
-    const seen = [];
-    for (const r of answer.results || []) {
-      if (r.stamp) seen.push(r.stamp);
-      const refused = r.status === "rejected" || (r.status === "duplicate" && r.first === "rejected");
-      if (!refused) {
-        s.outbox.delete(r.id);
-        continue;
-      }
-      const c = await req(s.outbox.get(r.id));
-      if (c) s.outbox.put({ ...c, status: "rejected", errors: r.errors || [] });
-    }
-    // The person's site changed: the server pulls from the start, so drop what was pulled.
-    if (answer.reset) s.entries.clear();
-    for (const e of answer.entries || []) {
-      s.entries.put(e); // server state wins; pending changes stay laid on top
-      for (const st of Object.values(e.stamps || {})) seen.push(st);
-    }
-    const now = Date.now() + offset;
-    let clock = await req(s.meta.get("clock"));
-    // K4: stamps made while the phone's clock ran ahead must not keep the clock there.
-    if (clock && clock.wall > now + config.clock_tolerance_ms) clock = { ...clock, wall: now, counter: 0 };
-    for (const st of seen) {
-      try { clock = receive(clock, st, now); } catch { /* a stamp we cannot read: skip it */ }
-    }
-    s.meta.put(clock, "clock");
-    s.meta.put(answer.cursor, "cursor");
-    s.meta.put(offset, "offset");
-    s.meta.put(Date.now(), "lastSync");
-  });
 }
 
 /** Ask the service worker to wake us through Background Sync when the network is back. */
