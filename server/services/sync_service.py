@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 from server import db
 from server.models import ChangeLog, Conflict, Device, Entry, Site, SyncCounter
 from server.policy import NOT_YOURS, Principal, device_scope, device_write_errors
-from server.services import test_hooks
+from server.services import stock_levels, test_hooks
 from server.services.clock_correction import CLOCK_CORRECTED, TIME_SUSPECT, Correction, suspect_times
 from server.services.server_clock import ServerClock
 from sync import ledger
@@ -300,6 +300,7 @@ async def assign_seq(session: AsyncSession, rows: list[Entry]) -> None:
     for seq, row in enumerate(rows, start=top - len(rows) + 1):
         row.seq = seq
     await session.flush()
+    await stock_levels.refresh(session, rows)  # under the counter's lock: writers take turns
 
 
 def _millis(moment: datetime) -> int:
