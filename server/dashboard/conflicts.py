@@ -10,7 +10,7 @@ from msgspec import Struct
 from server.dashboard.common import TownshipPages, now, page, refused_as_409, staff
 from server.deps import MakerDep, now_ms
 from server.ratelimit import client_key
-from server.services import audit
+from server.services import audit, paging
 from server.services.staff_service import open_conflict_views, others_open_conflicts, resolve_conflict
 
 
@@ -22,10 +22,11 @@ class ConflictPages(TownshipPages):
     @get("/conflicts", name="township:conflicts", opt={"action": "conflicts.read"})
     async def conflicts(self, request: Request, maker: MakerDep) -> Template:
         who = await staff(request)
+        pages = paging.requested(request.query_params)
         async with maker() as session:
-            conflicts = await open_conflict_views(session, who)
+            conflicts = await open_conflict_views(session, who, pages)
             others = await others_open_conflicts(session, who)
-        return page(request, "conflicts.html", conflicts=conflicts, others=others)
+        return page(request, "conflicts.html", conflicts=conflicts, others=others, pages=pages)
 
     @post("/conflicts/{conflict_id:int}/resolve", status_code=303, opt={"action": "conflicts.resolve"})
     async def resolve(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.models import Device, Person, Site
 from server.policy import Principal, require, visible_sites
 from server.services.audit import Actor, record
+from server.services.paging import Page
 
 
 @dataclass
@@ -23,10 +24,11 @@ class PersonView:
     devices: list[Device] = field(default_factory=list)
 
 
-async def people_in_scope(session: AsyncSession, who: Principal) -> list[PersonView]:
-    rows = await session.execute(
-        select(Person, Site.name).join(Site, Site.id == Person.site_id).where(visible_sites(who)).order_by(Site.id, Person.name)
-    )
+async def people_in_scope(session: AsyncSession, who: Principal, page: Page | None = None) -> list[PersonView]:
+    """The people of `who`'s sites, site by site (a page of them, if asked), with their phones."""
+    statement = (select(Person, Site.name).join(Site, Site.id == Person.site_id).where(visible_sites(who))
+                 .order_by(Site.id, Person.name, Person.id))
+    rows = await page.rows(session, statement) if page else (await session.execute(statement)).all()
     people = {p.id: PersonView(p.id, p.name, p.role, p.site_id, site) for p, site in rows}
     if people:
         devices = await session.scalars(
