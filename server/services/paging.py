@@ -8,16 +8,17 @@ pages neither repeat nor skip a row.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Row, Select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.errors import ApiError
 
 PAGE_SIZE = 100
+BATCH = 2_000  # rows an export reads at a time
 LAST_PAGE = 100_000  # a bound on the offset a request can ask the database to skip
 
 
@@ -47,3 +48,19 @@ def requested(query: Mapping[str, str]) -> Page:
     if not re.fullmatch(r"[0-9]{1,6}", raw) or not 1 <= int(raw) <= LAST_PAGE:
         raise ApiError(400, f"page must be a whole number from 1 to {LAST_PAGE}", "page")
     return Page(int(raw))
+
+
+async def batches(maker: async_sessionmaker[AsyncSession], statement: Select,
+                  after: Callable[[Row], ColumnElement[bool]], size: int = BATCH) -> AsyncIterator[Row]:
+    """Every row of `statement` (ordered by a unique key), read `size` at a time, each batch
+    from where the last ended (`after(last row)`): an index range with a limit, which both
+    databases start returning at once, however many rows follow (keyset pages)."""
+    async with maker() as session:
+        page = statement
+        while True:
+            found = (await session.execute(page.limit(size))).all()
+            for row in found:
+                yield row
+            if len(found) < size:
+                return
+            page = statement.where(after(found[-1]))

@@ -8,16 +8,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import BigInteger, Select, cast, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.models import Entry, Person, Site, StockLevel
 from server.policy import Principal, require, visible_sites
 from server.services import stock_levels
-from server.services.paging import Page
+from server.services.paging import Page, batches
 from sync import ledger
-
-BATCH = 2_000  # rows an export reads from the database at a time
 
 
 @dataclass
@@ -89,42 +87,39 @@ REQUESTS_HEADER = ["站点 Site", "物资 Item", "数量 Quantity", "单位 Unit
 
 def movements_rows(maker: async_sessionmaker[AsyncSession], who: Principal, when, label) -> AsyncIterator[list]:
     """Every movement of the ledgers the supplies page counts: the sites' own and transfers
-    into them, site by site in time order, read in batches as the download goes."""
+    into them, in the order they were recorded, read in keyset batches of `seq` as the
+    download goes (so the first rows leave at once)."""
     require(who, "supplies.read")
     names = select(Site.id).where(visible_sites(who))
     statement = (
-        select(Entry, Person.name).join(Person, Person.id == Entry.author_id)
+        select(Entry.site_id, Entry.fields, Person.name, Entry.seq).join(Person, Person.id == Entry.author_id)
         .where(Entry.kind == "supply", Entry.deleted.is_(False))
         .where(or_(Entry.site_id.in_(names), Entry.to_site.in_(names)))
-        .order_by(Entry.site_id, cast(Entry.fields["at"].as_string(), BigInteger), Entry.id)
-        .execution_options(yield_per=BATCH)
+        .order_by(Entry.seq)
     )
 
     async def rows() -> AsyncIterator[list]:
         yield MOVEMENTS_HEADER
         async with maker() as session:
             site_names = dict((await session.execute(select(Site.id, Site.name))).all())
-            async for entry, person in await session.stream(statement):
-                f = entry.fields
-                to_site = f.get("to_site")
-                yield [site_names.get(entry.site_id, entry.site_id), f["item"], label(f["movement"]), f["quantity"],
-                       f["unit"], site_names.get(to_site, to_site or ""), when(f["at"]), person, f.get("note", "")]
+        async for site, f, person, _ in batches(maker, statement, lambda row: Entry.seq > row.seq):
+            to_site = f.get("to_site")
+            yield [site_names.get(site, site), f["item"], label(f["movement"]), f["quantity"], f["unit"],
+                   site_names.get(to_site, to_site or ""), when(f["at"]), person, f.get("note", "")]
 
     return rows()
 
 
 def requests_rows(maker: async_sessionmaker[AsyncSession], who: Principal, when, label) -> AsyncIterator[list]:
-    """Every request of the township's sites, site by site, the latest first."""
+    """Every request of the township's sites, the latest recorded first, in keyset batches."""
     require(who, "supplies.read")
-    statement = (_requests(who).add_columns(Site.name).order_by(Entry.site_id, Entry.seq.desc())
-                 .execution_options(yield_per=BATCH))
+    statement = _requests(who).add_columns(Site.name).order_by(Entry.seq.desc())
 
     async def rows() -> AsyncIterator[list]:
         yield REQUESTS_HEADER
-        async with maker() as session:
-            async for entry, person, site in await session.stream(statement):
-                r = _request_line(entry, person)
-                yield [site, r.item, r.quantity, r.unit, "是" if r.urgent else "", label(r.status), r.person,
-                       when(r.at), r.note, "是" if r.by_sms else ""]
+        async for entry, person, site in batches(maker, statement, lambda row: Entry.seq < row[0].seq):
+            r = _request_line(entry, person)
+            yield [site, r.item, r.quantity, r.unit, "是" if r.urgent else "", label(r.status), r.person,
+                   when(r.at), r.note, "是" if r.by_sms else ""]
 
     return rows()

@@ -16,13 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.models import Entry, Person, Site
 from server.policy import Principal, require, visible_sites
-from server.services.paging import Page
+from server.services.paging import Page, batches
 from server.services.server_clock import ServerClock
 from server.services.staff_service import StaffEditError, staff_create
 from sync.entries import FieldError
 
 WINDOW = timedelta(days=7)
-BATCH = 2_000  # rows an export reads from the database at a time
 
 
 @dataclass
@@ -142,8 +141,8 @@ def _answer(value: object) -> object:
 
 
 def details_rows(maker: async_sessionmaker[AsyncSession], who: Principal, when) -> AsyncIterator[list]:
-    """The care page's check-ins (the last four weeks) as CSV rows, read in batches as the
-    download goes: care staff only."""
+    """The care page's check-ins (the last four weeks) as CSV rows, read in keyset batches as
+    the download goes: care staff only."""
     require(who, "wellbeing.details")
     since = datetime.now(UTC) - 4 * WINDOW
 
@@ -151,9 +150,9 @@ def details_rows(maker: async_sessionmaker[AsyncSession], who: Principal, when) 
         yield DETAILS_HEADER
         async with maker() as session:
             followups = await _followups(session, who, since)
-            found = await session.stream(_checkins(who, since).execution_options(yield_per=BATCH))
-            async for entry, site, person in found:
-                yield _details_row(_view(entry, site, person, followups), when)
+        found = batches(maker, _checkins(who, since), lambda row: Entry.seq < row[0].seq)
+        async for entry, site, person in found:
+            yield _details_row(_view(entry, site, person, followups), when)
 
     return rows()
 

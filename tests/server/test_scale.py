@@ -165,8 +165,10 @@ MANY = 40_000  # more shifts than a statement can name by id (SQLite's 32,766 pa
 
 
 def test_an_export_of_more_shifts_than_an_in_list_holds_streams_them_all(sqlite_database: str) -> None:
+    """Read in keyset batches of (start, id): shifts that start together straddle the batches."""
+    same_start = [{**row, "start": START - n // 3 * HOUR} for n, row in enumerate(_shifts(MANY))]
     with World.start(sqlite_database) as world:
-        world.session(lambda session: insert_entries(session, _shifts(MANY)))
+        world.session(lambda session: insert_entries(session, same_start))
 
         answer = world.client.get("/township/export/shifts.csv")
 
