@@ -105,6 +105,8 @@ class Entry(Base):
         # Shifts by time: the township's newest first, a site's, and a month's (the subsidy sheet).
         Index("ix_entries_kind_start", "kind", "start"),
         Index("ix_entries_kind_site_start", "kind", "site_id", "start"),
+        # A kind's entries in the order recorded: requests, check-ins, and exports of them.
+        Index("ix_entries_kind_seq", "kind", "seq"),
     )
 
     @validates("fields")
@@ -148,6 +150,9 @@ class Conflict(Base):
     opened_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(64))
+
+    # The open ones, oldest first: the conflict queue reads these, not every entry of a kind.
+    __table_args__ = (Index("ix_conflicts_open", "resolved_at", "opened_at", "id"),)
 
 
 class ChangeLog(Base):

@@ -27,7 +27,6 @@ class SubsidyRow:
 
 
 DAY_MS = 86_400_000
-BATCH = 5_000
 
 
 def month_window(month: str, zone: str) -> tuple[int, int]:
@@ -49,17 +48,16 @@ async def sheet(session: AsyncSession, who: Principal, month: str, timezone: str
     shift, since a sum in SQL would round differently."""
     require(who, "subsidy.read")
     low, high = month_window(month, timezone)
-    found = await session.stream(
+    found = await session.execute(
         select(Entry.author_id, Person.name, Site.name, Site.township, Entry.start, Entry.end,
                Entry.fields["kind"].as_string())
         .join(Person, Person.id == Entry.author_id)
         .join(Site, Site.id == Entry.site_id)
         .where(Entry.kind == "shift", Entry.deleted.is_(False), Entry.approval == "approved",
                Entry.start >= low, Entry.start < high, Entry.end.is_not(None), visible_sites(who))
-        .execution_options(yield_per=BATCH)
     )
     shifts: dict[tuple[str, str, str, str], list[dict]] = {}
-    async for author, person, site, township, start, end, kind in found:
+    for author, person, site, township, start, end, kind in found:  # a month: read at once
         shifts.setdefault((author, person, site, township), []).append(
             {"approval": "approved", "start": start, "end": end, "kind": kind})
     rates: dict[str, dict[str, float]] = {}

@@ -1,4 +1,5 @@
-"""a shift's start, end and approval as columns, indexed for the pages; stock kept per site and item
+"""a shift's start, end and approval as columns, indexed for the pages; stock kept per site and item;
+indexes for a kind's entries in seq order and for the open conflicts
 
 Revision ID: 0017
 Revises: 0011
@@ -31,6 +32,8 @@ def upgrade() -> None:
     with op.batch_alter_table('entries', schema=None) as batch_op:
         batch_op.create_index('ix_entries_kind_start', ['kind', 'start'])
         batch_op.create_index('ix_entries_kind_site_start', ['kind', 'site_id', 'start'])
+        batch_op.create_index('ix_entries_kind_seq', ['kind', 'seq'])
+    op.create_index('ix_conflicts_open', 'conflicts', ['resolved_at', 'opened_at', 'id'])
     op.create_table(
         'stock_levels',
         sa.Column('site_id', sa.String(length=64), nullable=False),
@@ -61,7 +64,9 @@ def _fill_stock_levels() -> None:
 
 def downgrade() -> None:
     op.drop_table('stock_levels')
+    op.drop_index('ix_conflicts_open', table_name='conflicts')
     with op.batch_alter_table('entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_entries_kind_seq')
         batch_op.drop_index('ix_entries_kind_site_start')
         batch_op.drop_index('ix_entries_kind_start')
         batch_op.drop_column('approval')
