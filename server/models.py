@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 
@@ -101,15 +101,25 @@ class Entry(Base):
     seq: Mapped[int] = mapped_column(BigInteger, index=True)
     created_at: Mapped[datetime]  # when it was made: its first (corrected) stamp, not its arrival
     updated_at: Mapped[datetime]
-    # The site a transfer goes to, `fields["to_site"]` as a column so that pulls and pages can
-    # use an index. Set with the fields (`derived_columns` below).
+    # Columns copied out of the fields so that pulls and pages can use an index; set with the
+    # fields (`derived_columns` below). The site a transfer goes to:
     to_site: Mapped[str | None] = mapped_column(String(64))
+    # A shift's times (milliseconds, UTC: integers sort and compare alike in both databases) and
+    # its approval, for the pages and the subsidy sheet that filter and order on them.
+    start: Mapped[int | None] = mapped_column(BigInteger)
+    end: Mapped[int | None] = mapped_column(BigInteger)
+    approval: Mapped[str | None] = mapped_column(String(20))
 
-    # A pull reads each part of a phone's scope as a range of seq (policy.device_scope).
     __table_args__ = (
+        # A pull reads each part of a phone's scope as a range of seq (policy.device_scope).
         Index("ix_entries_subject_seq", "subject_id", "seq"),
         Index("ix_entries_kind_site_seq", "kind", "site_id", "seq"),
         Index("ix_entries_to_site_seq", "to_site", "seq"),
+        # Shifts by time: the township's newest first, a site's, and a month's (the subsidy sheet).
+        Index("ix_entries_kind_start", "kind", "start"),
+        Index("ix_entries_kind_site_start", "kind", "site_id", "start"),
+        # A kind's entries in the order recorded: requests, check-ins, and exports of them.
+        Index("ix_entries_kind_seq", "kind", "seq"),
     )
 
     @validates("fields")
@@ -124,7 +134,24 @@ def derived_columns(fields: dict[str, Any]) -> dict[str, Any]:
     """The columns copied out of an entry's fields so that pulls and pages can use an index.
     The one place that says which: ORM writes use it through `Entry._fields_set`, and bulk
     (Core) writes of entries must set these too."""
-    return {"to_site": fields.get("to_site")}
+    return {name: fields.get(name) for name in DERIVED}
+
+
+DERIVED = ("to_site", "start", "end", "approval")
+
+
+class StockLevel(Base):
+    """An item's stock at a site, kept up to date as its movements are written
+    (server/services/stock_levels.py), so that the supplies page reads no ledger."""
+
+    __tablename__ = "stock_levels"
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item: Mapped[str] = mapped_column(String(100), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(20))
+    stock: Mapped[float] = mapped_column(Float)
+    # The movements the rate of use can still count (sync.ledger.per_day): the ledger's first,
+    # and those of the last RATE_DAYS days when it was written.
+    rate_moves: Mapped[list[Any]]
 
 
 class Conflict(Base):
@@ -139,6 +166,9 @@ class Conflict(Base):
     opened_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(64))
+
+    # The open ones, oldest first: the conflict queue reads these, not every entry of a kind.
+    __table_args__ = (Index("ix_conflicts_open", "resolved_at", "opened_at", "id"),)
 
 
 class ChangeLog(Base):

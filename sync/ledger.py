@@ -88,8 +88,13 @@ def stock_by_item(movements: Iterable[Movement], site: str, now: int) -> list[di
         current, rate = stock(moves, site), per_day(moves, site, now)
         rows.append({"item": item, "unit": moves[-1]["unit"], "stock": current, "per_day": rate,
                      "days_left": days_left(current, rate), "unsynced": sum(bool(m.get("pending")) for m in moves)})
-    rows.sort(key=lambda r: (r["days_left"] is None, r["days_left"] or 0, r["item"]))
+    rows.sort(key=running_out_first)
     return rows
+
+
+def running_out_first(row: Mapping[str, Any]) -> tuple[bool, float, str]:
+    """The order of a site's items: the one running out first first, those not in use last."""
+    return row["days_left"] is None, row["days_left"] or 0, row["item"]
 
 
 def concurrent_stocktake(new: Movement, latest_id: str | None, latest: Movement | None) -> bool:

@@ -15,7 +15,7 @@ from server.dashboard.common import TownshipPages, now, page, staff
 from server.deps import MakerDep
 from server.policy import Principal
 from server.ratelimit import client_key, public_base_url
-from server.services import audit, deployment, people
+from server.services import audit, deployment, paging, people
 from server.services.enrolment import issue_code
 from server.services.qr import enrol_link, qr_svg
 
@@ -63,10 +63,11 @@ class AdminPages(TownshipPages):
     @get("/people", name="township:people", opt={"action": "people.read"})
     async def people_page(self, request: Request, maker: MakerDep) -> Template:
         who = await staff(request)
+        pages = paging.requested(request.query_params)
         async with maker() as session:
-            found = await people.people_in_scope(session, who)
+            found = await people.people_in_scope(session, who, pages)
             sites = await people.sites_in_scope(session, who)
-        return page(request, "people.html", people=found, sites=sites)
+        return page(request, "people.html", people=found, sites=sites, pages=pages)
 
     @post("/people/{person_id:str}/code", status_code=200, opt={"action": "people.enrol"})
     async def new_code(self, request: Request, person_id: FromPath[str], maker: MakerDep) -> Template:

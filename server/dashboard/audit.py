@@ -9,8 +9,7 @@ from litestar import Request, Response, get, route
 from server.dashboard.common import TownshipPages, csv_download, page, staff
 from server.deps import MakerDep, SettingsDep
 from server.services import audit
-
-EXPORT_LIMIT = 100_000
+from server.services.csv_export import csv_stream
 
 
 class AuditPages(TownshipPages):
@@ -24,7 +23,5 @@ class AuditPages(TownshipPages):
     @route("/audit.csv", http_method=["GET", "HEAD"], opt={"action": "audit.read"})
     async def audit_csv(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
         who = await staff(request)
-        async with maker() as session:
-            events = await audit.recent(session, who, limit=EXPORT_LIMIT)
-        return await csv_download(request, maker, who, "audit.csv",
-                                  audit.events_csv(events, ZoneInfo(settings.timezone)))
+        rows = audit.events_rows(maker, who, ZoneInfo(settings.timezone))
+        return await csv_download(request, maker, who, "audit.csv", csv_stream(rows))

@@ -11,8 +11,8 @@ from server.dashboard.common import TownshipPages, csv_download, page, refused_a
 from server.dashboard.filters import make_filters
 from server.deps import MakerDep, SettingsDep, now_ms
 from server.policy import allowed
-from server.services import wellbeing
-from server.services.csv_export import csv_chunks
+from server.services import paging, wellbeing
+from server.services.csv_export import csv_stream
 
 
 class FollowupForm(Struct):
@@ -24,17 +24,17 @@ class CarePages(TownshipPages):
     @get("/wellbeing", name="township:wellbeing", opt={"action": "wellbeing.counts"})
     async def wellbeing_page(self, request: Request, maker: MakerDep) -> Template:
         who = await staff(request)
+        pages = paging.requested(request.query_params)
         async with maker() as session:
             counts = await wellbeing.counts_by_site(session, who)
-            details = await wellbeing.details(session, who) if allowed(who, "wellbeing.details") else None
-        return page(request, "wellbeing.html", counts=counts, details=details)
+            details = await wellbeing.details(session, who, pages) if allowed(who, "wellbeing.details") else None
+        return page(request, "wellbeing.html", counts=counts, details=details, pages=pages)
 
     @route("/export/wellbeing.csv", http_method=["GET", "HEAD"], opt={"action": "wellbeing.details"})
     async def wellbeing_export(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
         who = await staff(request)
-        async with maker() as session:
-            rows = await wellbeing.details_rows(session, who, make_filters(settings.timezone)["when"])
-        return await csv_download(request, maker, who, "wellbeing.csv", csv_chunks(rows))
+        rows = wellbeing.details_rows(maker, who, make_filters(settings.timezone)["when"])
+        return await csv_download(request, maker, who, "wellbeing.csv", csv_stream(rows))
 
     @post("/wellbeing/{checkin_id:str}/followup", status_code=303, opt={"action": "followups.write"})
     async def followup(

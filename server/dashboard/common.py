@@ -6,7 +6,7 @@ against the policy table, for all the controllers built on `TownshipPages`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -46,16 +46,26 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-async def csv_download(request: Request, maker, who: Principal, name: str, chunks: Iterable[str],
-                       filename: str | None = None, **detail: Any) -> Response:
-    """A CSV download (csv_export.csv_chunks), streamed and recorded in the audit log. HEAD gets
-    the same answer without a body, and is not an export. The media type names no charset:
-    Litestar adds one to every text/ type."""
+async def csv_download(request: Request, maker, who: Principal, name: str,
+                       chunks: Iterable[str] | AsyncIterable[str], filename: str | None = None,
+                       **detail: Any) -> Response:
+    """A CSV download (csv_export.csv_chunks, or csv_stream of rows still being read), streamed
+    and recorded in the audit log. HEAD gets the same answer without a body, and is not an
+    export. The media type names no charset: Litestar adds one to every text/ type."""
     headers = {"content-disposition": f'attachment; filename="{filename or name}"'}
     if request.method == "HEAD":
+        if isinstance(chunks, AsyncIterator):
+            await chunks.aclose()  # never started: its query was never run
         return Response(b"", media_type="text/csv", headers=headers)
     await audit.record_export(maker, who, name, client_key(request), now(), **detail)
+    if isinstance(chunks, AsyncIterable):
+        return Stream(_encoded(chunks), media_type="text/csv", headers=headers)
     return Stream((chunk.encode("utf-8") for chunk in chunks), media_type="text/csv", headers=headers)
+
+
+async def _encoded(chunks: AsyncIterable[str]) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        yield chunk.encode("utf-8")
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from server.dashboard.common import TownshipPages, now, page, refused_as_409, st
 from server.deps import MakerDep, SettingsDep, now_ms
 from server.errors import ApiError
 from server.ratelimit import client_key
-from server.services import audit
+from server.services import audit, paging
 from server.services.staff_service import (
     NewValue,
     open_conflict_views,
@@ -31,10 +31,11 @@ class ConflictPages(TownshipPages):
     @get("/conflicts", name="township:conflicts", opt={"action": "conflicts.read"})
     async def conflicts(self, request: Request, maker: MakerDep) -> Template:
         who = await staff(request)
+        pages = paging.requested(request.query_params)
         async with maker() as session:
-            conflicts = await open_conflict_views(session, who)
+            conflicts = await open_conflict_views(session, who, pages)
             others = await others_open_conflicts(session, who)
-        return page(request, "conflicts.html", conflicts=conflicts, others=others)
+        return page(request, "conflicts.html", conflicts=conflicts, others=others, pages=pages)
 
     @post("/conflicts/{conflict_id:int}/resolve", status_code=303, opt={"action": "conflicts.resolve"})
     async def resolve(

@@ -15,8 +15,9 @@ from server.dashboard.common import TownshipPages, csv_download, page, refused_a
 from server.dashboard.filters import make_filters
 from server.deps import MakerDep, SettingsDep, now_ms
 from server.errors import ApiError
-from server.services import reports, subsidy
+from server.services import paging, reports, subsidy
 from server.services.conflict_values import parse_local
+from server.services.csv_export import csv_stream
 from server.services.staff_service import approve_shift, fix_shift_times
 
 MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
@@ -49,9 +50,10 @@ class ShiftPages(TownshipPages):
     @get("/shifts", name="township:shifts", opt={"action": "shifts.read"})
     async def shifts(self, request: Request, maker: MakerDep) -> Template:
         who = await staff(request)
+        pages = paging.requested(request.query_params)
         async with maker() as session:
-            sites = await reports.shifts_by_site(session, who)
-        return page(request, "shifts.html", sites=sites)
+            sites = await reports.shifts_by_site(session, who, pages)
+        return page(request, "shifts.html", sites=sites, pages=pages)
 
     @post("/shifts/{entry_id:str}/approval", status_code=303, opt={"action": "shifts.approve"})
     async def approve(
@@ -84,11 +86,9 @@ class ShiftPages(TownshipPages):
     @route("/export/shifts.csv", http_method=["GET", "HEAD"], opt={"action": "shifts.read"})
     async def shifts_export(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
         who = await staff(request)
-        async with maker() as session:
-            sites = await reports.shifts_by_site(session, who, limit=None)
         filters = make_filters(settings.timezone)
-        return await csv_download(request, maker, who, "shifts.csv",
-                                  reports.shifts_csv(sites, filters["when"], filters["label"]))
+        rows = reports.shifts_csv_rows(maker, who, filters["when"], filters["label"])
+        return await csv_download(request, maker, who, "shifts.csv", csv_stream(rows))
 
     # -- the monthly subsidy sheet ----------------------------------------------------------------
 

@@ -14,8 +14,8 @@ from server.deps import MakerDep, SettingsDep, now_ms
 from server.errors import ApiError
 from server.models import Entry, Site
 from server.policy import visible_sites
-from server.services import deployment
-from server.services.csv_export import csv_chunks
+from server.services import deployment, paging
+from server.services.csv_export import csv_stream
 from server.services.staff_service import staff_edit
 from server.services.supplies import movements_rows, requests_rows, supplies_by_site
 from sync import ledger
@@ -29,27 +29,26 @@ class SupplyPages(TownshipPages):
     @get("/supplies", name="township:supplies", opt={"action": "supplies.read"})
     async def supplies(self, request: Request, maker: MakerDep) -> Template:
         who = await staff(request)
+        pages = paging.requested(request.query_params)
         async with maker() as session:
-            sites = await supplies_by_site(session, who, now_ms())
+            sites = await supplies_by_site(session, who, now_ms(), pages)
             low_days = (await deployment.load(session, who.township)).alerts.days_left  # as on the overview
-        return page(request, "supplies.html", sites=sites, rate_days=ledger.RATE_DAYS, low_days=low_days)
+        return page(request, "supplies.html", sites=sites, pages=pages, rate_days=ledger.RATE_DAYS,
+                    low_days=low_days)
 
     @route("/export/supplies.csv", http_method=["GET", "HEAD"], opt={"action": "supplies.read"})
     async def movements_export(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
         who = await staff(request)
         filters = make_filters(settings.timezone)
-        async with maker() as session:
-            rows = await movements_rows(session, who, filters["when"], filters["label"])
-        return await csv_download(request, maker, who, "supplies.csv", csv_chunks(rows))
+        rows = movements_rows(maker, who, filters["when"], filters["label"])
+        return await csv_download(request, maker, who, "supplies.csv", csv_stream(rows))
 
     @route("/export/requests.csv", http_method=["GET", "HEAD"], opt={"action": "supplies.read"})
     async def requests_export(self, request: Request, maker: MakerDep, settings: SettingsDep) -> Response:
         who = await staff(request)
         filters = make_filters(settings.timezone)
-        async with maker() as session:
-            sites = await supplies_by_site(session, who, now_ms())
-        return await csv_download(request, maker, who, "requests.csv",
-                                  csv_chunks(requests_rows(sites, filters["when"], filters["label"])))
+        rows = requests_rows(maker, who, filters["when"], filters["label"])
+        return await csv_download(request, maker, who, "requests.csv", csv_stream(rows))
 
     @post("/requests/{entry_id:str}/status", status_code=303, opt={"action": "requests.decide"})
     async def decide(

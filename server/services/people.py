@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.models import Device, Person, Site
 from server.policy import Principal, require, visible_sites
 from server.services.audit import Actor, record
+from server.services.paging import Page
 
 
 @dataclass
@@ -25,12 +26,12 @@ class PersonView:
     post: str | None = None
 
 
-async def people_in_scope(session: AsyncSession, who: Principal) -> list[PersonView]:
-    """The people at the sites `who` sees, retired people left out (server/services/person_admin.py)."""
-    rows = await session.execute(
-        select(Person, Site.name).join(Site, Site.id == Person.site_id)
-        .where(visible_sites(who), Person.retired_at.is_(None)).order_by(Site.id, Person.name)
-    )
+async def people_in_scope(session: AsyncSession, who: Principal, page: Page | None = None) -> list[PersonView]:
+    """The people at the sites `who` sees, site by site (a page of them, if asked), with their
+    phones; retired people left out (server/services/people_admin.py)."""
+    statement = (select(Person, Site.name).join(Site, Site.id == Person.site_id)
+                 .where(visible_sites(who), Person.retired_at.is_(None)).order_by(Site.id, Person.name, Person.id))
+    rows = await page.rows(session, statement) if page else (await session.execute(statement)).all()
     people = {p.id: PersonView(p.id, p.name, p.role, p.site_id, site, phone=p.phone, post=p.post) for p, site in rows}
     if people:
         devices = await session.scalars(

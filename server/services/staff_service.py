@@ -18,6 +18,7 @@ from server.models import Conflict, Device, Entry, Person, Site
 from server.policy import Principal, conflict_kinds, require, visible_sites
 from server.services.clock_correction import TIME_SUSPECT
 from server.services.conflict_values import ValueInput, parse_value, value_input
+from server.services.paging import Page
 from server.services.server_clock import ServerClock
 from server.services.sync_push import REVIEW_AGAIN, STAFF_TIMES, server_change, times_moved
 from server.services.sync_sequence import assign_seq
@@ -238,18 +239,18 @@ async def others_open_conflicts(session: AsyncSession, who: Principal) -> int:
     ) or 0
 
 
-async def open_conflict_views(session: AsyncSession, who: Principal) -> list[ConflictView]:
+async def open_conflict_views(session: AsyncSession, who: Principal, page: Page | None = None) -> list[ConflictView]:
+    """A page of the open conflicts `who` resolves, the oldest first."""
     require(who, "conflicts.read")
-    rows = (
-        await session.execute(
-            select(Conflict, Entry, Person.name, Site.name)
-            .join(Entry, Entry.id == Conflict.entry_id)
-            .join(Person, Person.id == Entry.author_id)
-            .join(Site, Site.id == Entry.site_id)
-            .where(Conflict.resolved_at.is_(None), visible_sites(who), Entry.kind.in_(conflict_kinds(who)))
-            .order_by(Conflict.opened_at)
-        )
-    ).all()
+    rows = await (page or Page()).rows(
+        session,
+        select(Conflict, Entry, Person.name, Site.name)
+        .join(Entry, Entry.id == Conflict.entry_id)
+        .join(Person, Person.id == Entry.author_id)
+        .join(Site, Site.id == Entry.site_id)
+        .where(Conflict.resolved_at.is_(None), visible_sites(who), Entry.kind.in_(conflict_kinds(who)))
+        .order_by(Conflict.opened_at, Conflict.id),
+    )
     candidates = [c for conflict, *_ in rows for c in conflict.candidates]
     phones = {
         device: (label, person)

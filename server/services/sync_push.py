@@ -345,16 +345,19 @@ class Push:
         if self.review:
             await self._execute(_CHANGES.insert(), self.review)
         rows = list(self.touched.values())
-        await assign_seq(self.session, rows)
-        new = [row.columns() for row in rows if row.new]
-        if new:
-            await self._execute(_ENTRIES.insert(), new)
-        changed = [
-            {"entry_id": row.id, **{name: getattr(row, name) for name in _WRITTEN}, **derived_columns(row.fields)}
-            for row in rows if not row.new
-        ]
-        if changed:
-            await self._execute(update(_ENTRIES).where(_ENTRIES.c.id == bindparam("entry_id")), changed)
+
+        async def write() -> None:  # each entry once, with the seq just given
+            new = [row.columns() for row in rows if row.new]
+            if new:
+                await self._execute(_ENTRIES.insert(), new)
+            changed = [
+                {"entry_id": row.id, **{name: getattr(row, name) for name in _WRITTEN}, **derived_columns(row.fields)}
+                for row in rows if not row.new
+            ]
+            if changed:
+                await self._execute(update(_ENTRIES).where(_ENTRIES.c.id == bindparam("entry_id")), changed)
+
+        await assign_seq(self.session, rows, write)
         await self._record_conflicts()  # after the entries they name (a new entry's, too)
         for result, entry_id in self.answered:
             if result.status in ("applied", "conflict"):

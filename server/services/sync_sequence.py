@@ -3,19 +3,25 @@ value of one counter, taken last in the writing transaction so cursors never ski
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Entry, SyncCounter
+from server.services import stock_levels
 
 
-async def assign_seq(session: AsyncSession, rows: list[Entry | Any]) -> None:
-    """§5.1: take the next seq values last, so the counter's row lock is held only to commit.
+async def assign_seq(
+    session: AsyncSession, rows: list[Entry | Any], write: Callable[[], Awaitable[None]] | None = None
+) -> None:
+    """§5.1: take the next seq values last, so the counter's row lock is held only to commit;
+    store the rows with them (`write`; by default the ORM's flush), then keep what is derived
+    from stored entries up to date (stock levels), under that lock, so writers take turns.
 
-    `rows` are ORM entries (flushed here), or a push's rows (`sync_push.Row`, the same column
-    attributes), which the push writes right after, once, with their seq."""
+    `rows` are ORM entries, or a push's rows (`sync_push.Row`, the same column attributes),
+    which the push's `write` stores once, with their seq."""
     await session.flush()
     if not rows:
         return
@@ -27,4 +33,5 @@ async def assign_seq(session: AsyncSession, rows: list[Entry | Any]) -> None:
     )
     for seq, row in enumerate(rows, start=top - len(rows) + 1):
         row.seq = seq
-    await session.flush()
+    await (write or session.flush)()
+    await stock_levels.refresh(session, rows)

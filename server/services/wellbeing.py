@@ -7,14 +7,16 @@ the sites the person may see. A follow-up is written through the staff-edit path
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.models import Entry, Person, Site
 from server.policy import Principal, require, visible_sites
+from server.services.paging import Page, batches
 from server.services.server_clock import ServerClock
 from server.services.staff_service import StaffEditError, staff_create
 from sync.entries import FieldError
@@ -42,48 +44,67 @@ class CheckinView:
     by_sms: bool = False  # its first copy arrived by SMS (docs/sms.md)
 
 
-async def _recent(session: AsyncSession, who: Principal, since: datetime):
-    return (
-        await session.execute(
-            select(Entry, Site.name, Person.name)
-            .join(Site, Site.id == Entry.site_id)
-            .join(Person, Person.id == Entry.subject_id)
-            .where(Entry.kind.in_(["checkin", "followup"]), Entry.deleted.is_(False), visible_sites(who))
-            .where(Entry.updated_at >= since)
-            .order_by(Entry.seq.desc())
-        )
-    ).all()
-
-
 async def counts_by_site(session: AsyncSession, who: Principal) -> list[SiteCounts]:
+    """The last week's check-ins per site, counted by the database: tired is a fatigue of 4-5 or
+    under 5 hours of sleep; an injury report is counted apart."""
     require(who, "wellbeing.counts")
-    counts: dict[str, SiteCounts] = {}
-    for entry, site, _ in await _recent(session, who, datetime.now(UTC) - WINDOW):
-        if entry.kind != "checkin":
-            continue
-        c = counts.setdefault(site, SiteCounts(site))
-        f = entry.fields
-        if f.get("type") == "injury":
-            c.injuries += 1
-            continue
-        c.checkins += 1
-        c.tired += (f.get("fatigue") or 0) >= 4 or (f.get("sleep_hours") if f.get("sleep_hours") is not None else 8) < 5
-        c.want_to_talk += bool(f.get("talk"))
-    return sorted(counts.values(), key=lambda c: c.site)
+    f = Entry.fields
+    injury = func.coalesce(f["type"].as_string(), "") == "injury"
+    tired = or_(func.coalesce(f["fatigue"].as_float(), 0) >= 4, func.coalesce(f["sleep_hours"].as_float(), 8) < 5)
+
+    def count(condition) -> ColumnElement[int]:  # noqa: ANN001
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    found = await session.execute(
+        select(Site.name, count(~injury), count(and_(~injury, tired)),
+               count(and_(~injury, f["talk"].as_boolean().is_(True))), count(injury))
+        .join(Site, Site.id == Entry.site_id)
+        .where(Entry.kind == "checkin", Entry.deleted.is_(False), visible_sites(who),
+               Entry.updated_at >= datetime.now(UTC) - WINDOW)
+        .group_by(Site.name).order_by(Site.name)
+    )
+    return [SiteCounts(*row) for row in found]
 
 
-async def details(session: AsyncSession, who: Principal) -> list[CheckinView]:
+def _checkins(who: Principal, since: datetime) -> Select:
+    return (
+        select(Entry, Site.name, Person.name)
+        .join(Site, Site.id == Entry.site_id)
+        .join(Person, Person.id == Entry.subject_id)
+        .where(Entry.kind == "checkin", Entry.deleted.is_(False), visible_sites(who), Entry.updated_at >= since)
+        .order_by(Entry.seq.desc())
+    )
+
+
+async def _followups(session: AsyncSession, who: Principal, since: datetime,
+                     checkins: list[str] | None = None) -> dict[str, list[dict]]:
+    """The follow-ups of the window, by the check-in they follow (of `checkins` only, if given)."""
+    statement = (
+        select(Entry.fields).join(Site, Site.id == Entry.site_id)
+        .where(Entry.kind == "followup", Entry.deleted.is_(False), visible_sites(who), Entry.updated_at >= since)
+        .order_by(Entry.seq.desc())
+    )
+    if checkins is not None:
+        statement = statement.where(Entry.fields["checkin"].as_string().in_(checkins))
+    found: dict[str, list[dict]] = {}
+    for fields in await session.scalars(statement):
+        found.setdefault(fields.get("checkin"), []).append(fields)
+    return found
+
+
+def _view(entry: Entry, site: str, person: str, followups: dict[str, list[dict]]) -> CheckinView:
+    return CheckinView(entry.id, person, site, entry.fields.get("at", 0), entry.fields,
+                       followups.get(entry.id, []), by_sms="sms" in entry.flags)
+
+
+async def details(session: AsyncSession, who: Principal, page: Page | None = None) -> list[CheckinView]:
+    """A page of the last four weeks' check-ins, the latest synced first, with their follow-ups."""
     require(who, "wellbeing.details")
-    rows = await _recent(session, who, datetime.now(UTC) - 4 * WINDOW)
-    checkins = {
-        e.id: CheckinView(e.id, person, site, e.fields.get("at", 0), e.fields, by_sms="sms" in e.flags)
-        for e, site, person in rows
-        if e.kind == "checkin"
-    }
-    for entry, _, _ in rows:
-        if entry.kind == "followup" and entry.fields.get("checkin") in checkins:
-            checkins[entry.fields["checkin"]].followups.append(entry.fields)
-    return sorted(checkins.values(), key=lambda c: c.at, reverse=True)
+    page = page or Page()
+    since = datetime.now(UTC) - 4 * WINDOW
+    rows = await page.rows(session, _checkins(who, since).order_by(Entry.id))
+    followups = await _followups(session, who, since, [e.id for e, *_ in rows]) if rows else {}
+    return [_view(entry, site, person, followups) for entry, site, person in rows]
 
 
 async def add_followup(
@@ -119,15 +140,28 @@ def _answer(value: object) -> object:
     return value
 
 
-async def details_rows(session: AsyncSession, who: Principal, when) -> list[list[object]]:
-    """The care page's check-ins (the last four weeks) as CSV rows: care staff only."""
-    rows: list[list[object]] = [DETAILS_HEADER]
-    for c in await details(session, who):
-        f = c.fields
-        kind = (f.get("injury_kind") or "exposure") if f.get("type") == "injury" else "checkin"
-        followups = "\n".join(f"{when(u.get('at'))} {u.get('note', '')}"
-                              + (f" → {u['next_step']}" if u.get("next_step") else "") for u in c.followups)
-        rows.append([c.site, c.person, when(c.at), _TYPES[kind], _answer(f.get("fatigue")),
-                     _answer(f.get("sleep_hours")), _answer(f.get("mood")), _answer(f.get("ate")),
-                     _answer(f.get("rested")), "是" if f.get("talk") else "", f.get("note", ""), followups])
-    return rows
+def details_rows(maker: async_sessionmaker[AsyncSession], who: Principal, when) -> AsyncIterator[list]:
+    """The care page's check-ins (the last four weeks) as CSV rows, read in keyset batches as
+    the download goes: care staff only."""
+    require(who, "wellbeing.details")
+    since = datetime.now(UTC) - 4 * WINDOW
+
+    async def rows() -> AsyncIterator[list]:
+        yield DETAILS_HEADER
+        async with maker() as session:
+            followups = await _followups(session, who, since)
+        found = batches(maker, _checkins(who, since), lambda row: Entry.seq < row[0].seq)
+        async for entry, site, person in found:
+            yield _details_row(_view(entry, site, person, followups), when)
+
+    return rows()
+
+
+def _details_row(c: CheckinView, when) -> list[object]:
+    f = c.fields
+    kind = (f.get("injury_kind") or "exposure") if f.get("type") == "injury" else "checkin"
+    followups = "\n".join(f"{when(u.get('at'))} {u.get('note', '')}"
+                          + (f" → {u['next_step']}" if u.get("next_step") else "") for u in c.followups)
+    return [c.site, c.person, when(c.at), _TYPES[kind], _answer(f.get("fatigue")), _answer(f.get("sleep_hours")),
+            _answer(f.get("mood")), _answer(f.get("ate")), _answer(f.get("rested")), "是" if f.get("talk") else "",
+            f.get("note", ""), followups]
