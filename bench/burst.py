@@ -106,8 +106,9 @@ def measure(kind: str, workers: int, phones: int, entries: int, at_once: int, no
             server.stop()
     latencies = sorted(o.seconds for o in outcomes)
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
-    return Burst(name, workers, len(outcomes) / elapsed, statistics.median(latencies), p99,
-                 sum(o.status >= 500 for o in outcomes), sum(o.status != 200 and o.status < 500 for o in outcomes))
+    errors = sum(o.status >= 500 for o in outcomes)
+    other = sum(o.status != 200 for o in outcomes) - errors
+    return Burst(name, workers, len(outcomes) / elapsed, statistics.median(latencies), p99, errors, other)
 
 
 def main() -> None:

@@ -116,7 +116,7 @@ async def insert_entries(url: str, rows: Iterator[dict], conflicts: float = 0.0,
     return count
 
 
-async def _insert(conn, batch: list[dict], rng: random.Random, share: float) -> int:  # noqa: ANN001
+async def _insert(conn, batch: list[dict], rng: random.Random, share: float) -> int:
     await conn.execute(insert(Entry), batch)
     opened = [
         {"entry_id": row["id"], "field": "end", "opened_at": row["updated_at"], "resolved_at": None,
@@ -233,7 +233,9 @@ def time_dashboard(url: str, log: Path, timeout: float) -> dict[str, Timing]:
     return found
 
 
-def measure(url: str, entries: int, workers: int, timeout: float, log: Path) -> tuple[dict[str, Timing], float]:
+def measure(
+    url: str, entries: int, workers: int, timeout: float, log: Path
+) -> tuple[dict[str, Timing], float]:
     """Fill, then time; returns the timings and how long the fill took (s)."""
     began = time.perf_counter()
     fill(url, entries, workers)

@@ -11,6 +11,7 @@ floor, so 1.00 or less passes either way. The tests never time anything.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import sqlite3
@@ -77,7 +78,8 @@ def table(rows: list[Row]) -> str:
     lines = ["| figure | measured | budget | ratio | |", "| --- | ---: | --- | ---: | --- |"]
     for r in rows:
         ratio = "–" if r.ratio is None else f"{r.ratio:.2f}"
-        lines.append(f"| {r.figure_name} | {r.shown} | {r.budget_text} | {ratio} | {'pass' if r.passed else 'FAIL'} |")
+        verdict = "pass" if r.passed else "FAIL"
+        lines.append(f"| {r.figure_name} | {r.shown} | {r.budget_text} | {ratio} | {verdict} |")
     return "\n".join(lines)
 
 
@@ -122,7 +124,7 @@ def _postgres_version() -> str:
 def _git() -> str:
     import subprocess
 
-    out = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True,
+    out = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, check=False,
                          cwd=Path(__file__).parents[1])
     return out.stdout.strip() or "unknown"
 
@@ -164,13 +166,14 @@ def sync_rows(size: Size) -> tuple[list[Row], int]:
             f"{rate:,.0f} entries/s ({i.entries:,} entries, {i.server_errors} 5xx, {i.rejected} rejected)",
             also=i.server_errors == 0 and i.rejected == 0),
         Row("push bytes per entry, up + down", "≤ 49", (p.up + p.down) / p.entries, 49, True,
-            f"{(p.up + p.down) / p.entries:.1f} B ({p.up / p.entries:.1f} up + {p.down / p.entries:.1f} down)"),
+            f"{(p.up + p.down) / p.entries:.1f} B ({p.up / p.entries:.1f} up, "
+            f"{p.down / p.entries:.1f} down)"),
         Row("full pull bytes per entry", "≤ 42", (small.up + small.down) / small.entries, 42, True,
             f"{(small.up + small.down) / small.entries:.1f} B (pull of {small.entries:,}, gzip)"),
         Row(f"requests for a fresh phone's full pull of {size.pulls[0]:,}", "≤ 1 per 256 KB of answer",
             per_256k, 1, True,
-            f"{per_256k:.1f} per 256 KiB ({small.requests} requests, {small.decoded / KIB:,.0f} KiB unzipped, "
-            f"{small.down / KIB:,.0f} KiB sent)"),
+            f"{per_256k:.1f} per 256 KiB ({small.requests} requests, "
+            f"{small.decoded / KIB:,.0f} KiB unzipped, {small.down / KIB:,.0f} KiB sent)"),
         Row("round trips to push 500 changes", "1", f.trips_500, 1, True, str(f.trips_500)),
         Row(f"a new phone's pull of {size.pulls[1]:,} entries", "≥ 50,000 entries/s", speed, 50_000, False,
             f"{speed:,.0f} entries/s ({big.requests} requests, {big.seconds:.2f} s)"),
@@ -181,18 +184,20 @@ def burst_rows(size: Size, postgres: bool) -> tuple[list[Row], int]:
     """The burst on PostgreSQL with two processes and on SQLite; and SQLite's 5xx."""
     rows, sqlite_errors = [], 0
     runs = ([("postgres", 2)] if postgres else []) + [("sqlite", 1)]
+    label = f"{size.burst_phones:,} phones × 20 entries, 50 at a time, p99"
     for kind, workers in runs:
         b = burst.measure(kind, workers, size.burst_phones, 20, 50)
         name = "PostgreSQL, 2 processes" if kind == "postgres" else "SQLite"
         if kind == "sqlite":
             sqlite_errors = b.server_errors
-        rows.append(Row(f"{size.burst_phones:,} phones × 20 entries, 50 at a time, p99 ({name})",
+        rows.append(Row(f"{label} ({name})",
                         "< 1 s, no errors", b.p99, 1, True,
-                        f"{b.p99:.2f} s ({b.syncs_per_second:.1f} syncs/s, {b.server_errors} 5xx, {b.other} other)",
+                        f"{b.p99:.2f} s ({b.syncs_per_second:.1f} syncs/s, {b.server_errors} 5xx, "
+                        f"{b.other} other)",
                         strict=True, also=b.server_errors == 0 and b.other == 0))
     if not postgres:
-        rows.insert(0, Row(f"{size.burst_phones:,} phones × 20 entries, 50 at a time, p99 (PostgreSQL, 2 processes)",
-                           "< 1 s, no errors", None, 1, True, "PostgreSQL not reachable", strict=True))
+        rows.insert(0, Row(f"{label} (PostgreSQL, 2 processes)", "< 1 s, no errors", None, 1, True,
+                           "PostgreSQL not reachable", strict=True))
     return rows, sqlite_errors
 
 
@@ -205,14 +210,10 @@ PAGES = {  # name in county_fill.pages: (row, budget text, what is timed)
 
 
 def county_rows(size: Size, postgres: bool, timeout: float) -> list[Row]:
-    with tempfile.TemporaryDirectory() as tmp:
-        if postgres:
-            with postgres_database() as url:
-                timings, filled = county_fill.measure(url, size.county_entries, size.county_workers, timeout,
-                                                      Path(tmp) / "server.log")
-        else:
-            timings, filled = county_fill.measure(sqlite_url(Path(tmp)), size.county_entries, size.county_workers,
-                                                  timeout, Path(tmp) / "server.log")
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        url = stack.enter_context(postgres_database()) if postgres else sqlite_url(Path(tmp))
+        timings, filled = county_fill.measure(url, size.county_entries, size.county_workers, timeout,
+                                              Path(tmp) / "server.log")
     db = "PostgreSQL" if postgres else "SQLite"
     people = size.county_workers + 2 * 20
     print(f"(county filled in {filled:.0f} s)", flush=True)
@@ -260,8 +261,10 @@ def main() -> None:
     def county_step() -> None:
         rows["county"] = county_rows(size, postgres, args.timeout)
 
-    steps: list[tuple[str, Callable[[], None]]] = [("phone workload (push, ingest, pulls)", sync_step), ("the burst", burst_step),
-             ("a county-year and the dashboard", county_step)]
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("phone workload (push, ingest, pulls)", sync_step), ("the burst", burst_step),
+        ("a county-year and the dashboard", county_step),
+    ]
     for title, step in steps:
         started = time.perf_counter()
         print(f"\n== {title} ==", flush=True)

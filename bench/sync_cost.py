@@ -72,7 +72,7 @@ class BenchTransport(HttpTransport):
         self.requests += 1
         self.bytes_decoded += len(answer.content)
 
-    def __call__(self, request: dict):  # noqa: ANN204 - HttpTransport's
+    def __call__(self, request: dict):
         started = time.perf_counter()
         try:
             return super().__call__({**request, "fold": True} if FOLD else request)
@@ -87,16 +87,17 @@ class Phone:
     work: workload.PhoneWork | None = None
 
     @classmethod
-    def open(cls, server: ServerProcess, device: str, token: str, work: workload.PhoneWork | None = None) -> Phone:
-        rng = random.Random(device)
-        client = httpx.Client(base_url=server.url, timeout=300)
-        return cls(Replica(device=device, new_id=lambda: workload.new_id(rng)), BenchTransport(client, token), work)
+    def open(cls, server: ServerProcess, device: str, token: str, work: workload.PhoneWork | None = None
+             ) -> Phone:
+        rng = random.Random(device)  # change ids from the device: the same run sends the same bytes
+        replica = Replica(device=device, new_id=lambda: workload.new_id(rng))
+        return cls(replica, BenchTransport(httpx.Client(base_url=server.url, timeout=300), token), work)
 
 
 def enrol_people(url: str, people: list[tuple[str, str]], sites: list[str]) -> list[tuple[str, str]]:
     """Migrate, add `sites` and `people` (id, site), and enrol a phone for each: (device, token)."""
 
-    async def work(session) -> list[tuple[str, str]]:  # noqa: ANN001
+    async def work(session) -> list[tuple[str, str]]:
         session.add_all(Site(id=s, name=s, township=TOWNSHIP) for s in sites)
         await session.flush()
         session.add_all(Person(id=p, name=p, role="worker", site_id=s, township=TOWNSHIP) for p, s in people)
@@ -113,7 +114,9 @@ def enrol_people(url: str, people: list[tuple[str, str]], sites: list[str]) -> l
 
 
 @contextlib.contextmanager
-def workload_server(directory: Path, work: list[workload.PhoneWork]) -> Iterator[tuple[ServerProcess, list[Phone]]]:
+def workload_server(
+    directory: Path, work: list[workload.PhoneWork]
+) -> Iterator[tuple[ServerProcess, list[Phone]]]:
     """A fresh SQLite database with the workload's people, a server on it, and their phones,
     each caught up (nothing to pull yet)."""
     url = sqlite_url(directory)
@@ -146,7 +149,8 @@ def push_pass(server: ServerProcess, phones: list[Phone]) -> Push:
         sync(phone.replica, phone.transport)
         for entry_id, kind, found in phone.work.entries(now, sites):
             phone.replica.put(entry_id, kind, found, now)
-        sent, received, cpu = phone.transport.bytes_sent, phone.transport.bytes_received, cpu_seconds(server.process.pid)
+        sent, received = phone.transport.bytes_sent, phone.transport.bytes_received
+        cpu = cpu_seconds(server.process.pid)
         while phone.replica.pending:  # 200 changes go in one request (MAX_CHANGES is 500)
             answer = phone.transport(phone.replica.request(now))
             phone.replica.receive(answer, now)
@@ -224,8 +228,9 @@ def scope_rows(focus: list[tuple[str, str, int]], others: int, seed: int = 1) ->
         at = end - (len(plan) - seq) * 60_000
         if mine is None:
             site = rng.choice(elsewhere)
-            yield county_fill.entry_row(rng, seq, workload.pick(rng, workload.MIX), f"{site}w{rng.randrange(15)}",
-                                        site, at, elsewhere)
+            person = f"{site}w{rng.randrange(15)}"
+            kind = workload.pick(rng, workload.MIX)
+            yield county_fill.entry_row(rng, seq, kind, person, site, at, elsewhere)
             continue
         person, site = mine
         roll = rng.random()
@@ -271,7 +276,9 @@ class Figures:
     pulls: dict[int, Pull]
 
 
-def measure(phones: int = 50, entries: int = 200, pulls: tuple[int, ...] = (10_000, 50_000), seed: int = 1) -> Figures:
+def measure(
+    phones: int = 50, entries: int = 200, pulls: tuple[int, ...] = (10_000, 50_000), seed: int = 1
+) -> Figures:
     work = workload.phones(seed, phones, entries)
     with tempfile.TemporaryDirectory() as a, workload_server(Path(a), work) as (server, ready):
         pushed = push_pass(server, ready)
@@ -285,20 +292,23 @@ def measure(phones: int = 50, entries: int = 200, pulls: tuple[int, ...] = (10_0
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench.sync_cost", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="10 phones × 50 entries; pulls of 2,000 and 5,000")
+    parser.add_argument("--quick", action="store_true",
+                        help="10 phones × 50 entries; pulls of 2,000 and 5,000")
     args = parser.parse_args()
     f = measure(10, 50, (2_000, 5_000)) if args.quick else measure()
     p = f.push
     print(f"fold: {FOLD}")
-    print(f"push, one phone at a time: {p.entries} entries, {p.up} B up, {p.down} B down, {p.trips} round trips, "
-          f"{p.cpu * 1000 / p.entries:.3f} ms server CPU per entry, {p.rejected} rejected")
+    print(f"push, one phone at a time: {p.entries} entries, {p.up} B up, {p.down} B down, "
+          f"{p.trips} round trips, {p.cpu * 1000 / p.entries:.3f} ms server CPU per entry, "
+          f"{p.rejected} rejected")
     print(f"a caught-up phone pushing 500 changes: {f.trips_500} round trip(s)")
     i = f.ingest
     print(f"ingest, 10 phones at a time: {i.entries / i.seconds:,.0f} entries/s, {i.server_errors} 5xx, "
           f"{i.rejected} rejected")
     for size, pull in f.pulls.items():
-        print(f"fresh phone pulling {pull.entries} (scope of {size}): {pull.requests} requests, {pull.down} B down "
-              f"({pull.decoded} B unzipped), {pull.up} B up, {pull.entries / pull.seconds:,.0f} entries/s")
+        print(f"fresh phone pulling {pull.entries} (scope of {size}): {pull.requests} requests, "
+              f"{pull.down} B down ({pull.decoded} B unzipped), {pull.up} B up, "
+              f"{pull.entries / pull.seconds:,.0f} entries/s")
 
 
 if __name__ == "__main__":

@@ -82,7 +82,8 @@ def phones(seed: int = 1, count: int = 50, entries: int = 200) -> list[PhoneWork
     for n in range(count):
         phone = PhoneWork(person=f"bw{n:03d}", site=f"bs{n // PHONES_PER_SITE:02d}")
         for _ in range(entries):
-            phone.items.append((new_id(rng), pick(rng, MIX), rng.randint(HOUR, 40 * DAY), rng.getrandbits(32)))
+            ago = rng.randint(HOUR, 40 * DAY)
+            phone.items.append((new_id(rng), pick(rng, MIX), ago, rng.getrandbits(32)))
         work.append(phone)
     return work
 
