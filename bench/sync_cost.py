@@ -279,14 +279,21 @@ class Figures:
 def measure(
     phones: int = 50, entries: int = 200, pulls: tuple[int, ...] = (10_000, 50_000), seed: int = 1
 ) -> Figures:
-    work = workload.phones(seed, phones, entries)
+    work, began = workload.phones(seed, phones, entries), time.perf_counter()
+
+    def done(part: str) -> None:
+        print(f"  {part}: {time.perf_counter() - began:.0f} s", flush=True)
+
     with tempfile.TemporaryDirectory() as a, workload_server(Path(a), work) as (server, ready):
         pushed = push_pass(server, ready)
         trips = round_trips(ready[0])
+    done("push, one phone at a time")
     with tempfile.TemporaryDirectory() as b, workload_server(Path(b), work) as (_server, ready):
         ingested = ingest(ready)
+    done("and ingest, 10 phones at a time")
     with tempfile.TemporaryDirectory() as c:
-        pulled = pull_figures(Path(c), list(pulls), others=2 * sum(pulls))
+        pulled = pull_figures(Path(c), list(pulls), others=sum(pulls))
+    done("and fresh phones' pulls")
     return Figures(pushed, trips, ingested, pulled)
 
 

@@ -35,10 +35,10 @@ def new_id(rng: random.Random) -> str:
 
 def fields(kind: str, rng: random.Random, site: str, at: int, other_sites: list[str] | None = None) -> dict:
     """What a worker at `site` fills in for one entry of `kind` made at `at` (ms)."""
-    if kind == "shift":
-        start = at - at % HOUR
-        return {"site": site, "post": rng.choice(POSTS), "start": start,
-                "end": start + rng.choice((8, 8, 8, 12)) * HOUR, "kind": pick(rng, SHIFT_KINDS)}
+    if kind == "shift":  # recorded when it ended: a shift cannot end after now
+        end = at - at % HOUR
+        return {"site": site, "post": rng.choice(POSTS), "start": end - rng.choice((8, 8, 8, 12)) * HOUR,
+                "end": end, "kind": pick(rng, SHIFT_KINDS)}
     if kind == "supply":
         item, unit = rng.choice(ITEMS)
         movement, elsewhere = pick(rng, MOVEMENTS), [s for s in other_sites or [] if s != site]

@@ -38,6 +38,7 @@ def test_the_workload_is_the_mix_and_every_entry_is_valid() -> None:
     for _id, kind, fields in entries:
         msgspec.convert(fields, KINDS[kind].struct)  # raises on an invalid entry
         assert KINDS[kind].check(fields) == []
+        assert max(fields.get(name) or 0 for name in KINDS[kind].time_fields) < NOW  # none in the future
         if fields.get("movement") == "transferred":
             assert fields["to_site"] != fields["site"]
 
