@@ -1,11 +1,13 @@
 """The budget table (issue 11, item 7): every figure, its budget, the ratio and pass or fail.
 
-    .venv/bin/python -m bench.run [--quick] [--out FILE] [--timeout 30]      (make bench)
+    .venv/bin/python -m bench.run [--quick] [--parts sync burst county] [--out FILE] [--timeout 30]
+                                                                        (make bench)
 
 `--quick` (or BENCH_QUICK=1) runs a smaller workload in a few minutes: its figures are not the
-budget's and say so. `--out` also writes the machine and the table as Markdown, for
-docs/benchmarks.md. The ratio is figure ÷ budget for a ceiling and budget ÷ figure for a
-floor, so 1.00 or less passes either way. The tests never time anything.
+budget's and say so. `--parts` runs only some of the three parts. `--out` also writes the
+machine and the table as Markdown, for docs/benchmarks.md. The ratio is figure ÷ budget for a
+ceiling and budget ÷ figure for a floor, so 1.00 or less passes either way. The tests never
+time anything.
 """
 
 from __future__ import annotations
@@ -124,8 +126,8 @@ def _postgres_version() -> str:
 def _git() -> str:
     import subprocess
 
-    out = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, check=False,
-                         cwd=Path(__file__).parents[1])
+    out = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True,
+                         check=False, cwd=Path(__file__).parents[1])
     return out.stdout.strip() or "unknown"
 
 
@@ -233,10 +235,15 @@ def county_rows(size: Size, postgres: bool, timeout: float) -> list[Row]:
     return rows
 
 
+PARTS = ("sync", "burst", "county")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK") == "1",
                         help="a smaller workload (also BENCH_QUICK=1)")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS),
+                        help="run only these: sync (the phone workload), burst, county (the dashboard)")
     parser.add_argument("--out", type=Path, help="also write the machine and the table here, as Markdown")
     parser.add_argument("--timeout", type=float, default=30, help="seconds before a dashboard page fails")
     args = parser.parse_args()
@@ -249,7 +256,7 @@ def main() -> None:
     pwa_size.main()
     postgres = postgres_available()
 
-    rows: dict[str, list[Row]] = {}
+    rows: dict[str, list[Row]] = {part: [] for part in PARTS}
     errors: dict[str, int] = {}
 
     def sync_step() -> None:
@@ -261,25 +268,31 @@ def main() -> None:
     def county_step() -> None:
         rows["county"] = county_rows(size, postgres, args.timeout)
 
-    steps: list[tuple[str, Callable[[], None]]] = [
-        ("phone workload (push, ingest, pulls)", sync_step), ("the burst", burst_step),
-        ("a county-year and the dashboard", county_step),
-    ]
-    for title, step in steps:
+    steps: dict[str, tuple[str, Callable[[], None]]] = {
+        "sync": ("phone workload (push, ingest, pulls)", sync_step),
+        "burst": ("the burst", burst_step),
+        "county": ("a county-year and the dashboard", county_step),
+    }
+    for part in args.parts:
+        title, step = steps[part]
         started = time.perf_counter()
         print(f"\n== {title} ==", flush=True)
         step()
         print(f"({time.perf_counter() - started:.0f} s)", flush=True)
 
-    fivexx = errors["ingest"] + errors["burst"]
-    sync = rows["sync"]
-    ordered = [*sync[:2], *rows["burst"], *sync[2:6], *rows["county"], sync[6],
-               Row("HTTP 500 under load on SQLite", "0", fivexx, 0, True,
-                   f"{fivexx} (ingest and burst)")]
+    sync = rows["sync"] or [None] * 7
+    ordered = [*sync[:2], *rows["burst"], *sync[2:6], *rows["county"], sync[6]]
+    if {"sync", "burst"} <= set(args.parts):
+        fivexx = errors["ingest"] + errors["burst"]
+        ordered.append(Row("HTTP 500 under load on SQLite", "0", fivexx, 0, True,
+                           f"{fivexx} (ingest and burst)"))
+    ordered = [r for r in ordered if r is not None]
     load = os.getloadavg()
     about["load average at end"] = f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
     took = time.perf_counter() - began
-    heading = (f"`python -m bench.run{' --quick' if args.quick else ''}`, {took / 60:.1f} min"
+    command = " ".join(["python -m bench.run", *(["--quick"] if args.quick else []),
+                        *(["--parts", *args.parts] if len(args.parts) < len(PARTS) else [])])
+    heading = (f"`{command}`, {took / 60:.1f} min"
                + (" (quick: a smaller workload than the budget's)" if args.quick else ""))
     text = table(ordered)
     print(f"\n== the budget table ==\n{heading}\n\n{text}")
