@@ -104,6 +104,10 @@ def measure(kind: str, workers: int, phones: int, entries: int, at_once: int, no
             elapsed = time.perf_counter() - started
         finally:
             server.stop()
+        if any(o.status >= 500 for o in outcomes):  # say why while the log still exists
+            errors = [line for line in server.log().splitlines() if "Error" in line or "error" in line]
+            print(f"{name}, {workers} process(es): 5xx answers; the server log says:", *errors[-10:],
+                  sep="\n  ", file=sys.stderr)
     latencies = sorted(o.seconds for o in outcomes)
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
     errors = sum(o.status >= 500 for o in outcomes)
