@@ -88,13 +88,14 @@ def test_the_table_passes_ceilings_and_floors_rightly() -> None:
         Row("errors", "0", 0, 0, True, "0"),
         Row("fast but failing", "< 200 ms", 0.1, 200, True, "HTTP 500", strict=True, also=False),
         Row("unmeasured", "< 1 s", None, 1, True, "not reachable"),
+        Row("no answer", "< 200 ms", 30_000, 200, True, "> 30 s", strict=True, also=False, lower_bound=True),
     ]
-    assert [r.passed for r in rows] == [True, False, False, True, False, False]
+    assert [r.passed for r in rows] == [True, False, False, True, False, False, False]
     assert [r.ratio for r in rows[:4]] == [0.5, 2.0, 1.0, 0.0]
     printed = table(rows).splitlines()
     assert len(printed) == 2 + len(rows)
     assert printed[2].endswith("| 0.50 | pass |") and printed[3].endswith("| 2.00 | FAIL |")
-    assert printed[-1].endswith("| – | FAIL |")
+    assert printed[-2].endswith("| – | FAIL |") and printed[-1].endswith("| > 150.00 | FAIL |")
 
 
 def test_phone_ids_are_uuids_from_the_seed() -> None:
