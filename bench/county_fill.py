@@ -1,7 +1,7 @@
 """A county-year in a database, fast, then the dashboard timed against a real server process.
 
     .venv/bin/python -m bench.county_fill [--database-url URL] [--entries 1000000] [--workers 5000]
-                                          [--timeout 60] [--keep]
+                                          [--timeout 60]
 
 Fills about 5,000 workers at ~300 sites in 20 townships, and a year of their entries in the
 realistic mix (60% shifts, most approved; 24% supply movements, transfers among a township's
@@ -175,7 +175,6 @@ class Timing:
     first_byte: float  # seconds
     total: float
     size: int  # bytes of the body as sent
-    tries: int
 
 
 def time_get(base_url: str, path: str, timeout: float) -> Timing:
@@ -191,9 +190,9 @@ def time_get(base_url: str, path: str, timeout: float) -> Timing:
                     size += len(chunk)
                 status = answer.status_code
         except httpx.TimeoutException:
-            return Timing(None, timeout, timeout, size, 1)
+            return Timing(None, timeout, timeout, size)
         total = time.perf_counter() - started
-        return Timing(status, total if first is None else first, total, size, 1)
+        return Timing(status, total if first is None else first, total, size)
 
 
 def time_page(base_url: str, path: str, timeout: float, repeat: int = 3) -> Timing:
@@ -203,7 +202,7 @@ def time_page(base_url: str, path: str, timeout: float, repeat: int = 3) -> Timi
         return first
     tries = [time_get(base_url, path, timeout) for _ in range(repeat)]
     return Timing(tries[-1].status, statistics.median(t.first_byte for t in tries),
-                  statistics.median(t.total for t in tries), tries[-1].size, repeat + 1)
+                  statistics.median(t.total for t in tries), tries[-1].size)
 
 
 def pages(month: str) -> dict[str, str]:

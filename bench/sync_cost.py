@@ -35,6 +35,7 @@ from server.services.enrolment import enrol, issue_code
 from sync.client import HttpTransport, SyncError, sync
 from sync.protocol import SyncRequest
 from sync.replica import Replica
+from tests.support.aio import run
 from tests.support.databases import sqlite_url
 from tests.support.server_process import ServerProcess
 from tests.support.world import in_session
@@ -89,7 +90,7 @@ class Phone:
     @classmethod
     def open(cls, server: ServerProcess, device: str, token: str, work: workload.PhoneWork | None = None
              ) -> Phone:
-        rng = random.Random(device)  # change ids from the device: the same run sends the same bytes
+        rng = random.Random(work.person if work else device)  # change ids from the workload's seed too
         replica = Replica(device=device, new_id=lambda: workload.new_id(rng))
         return cls(replica, BenchTransport(httpx.Client(base_url=server.url, timeout=300), token), work)
 
@@ -107,8 +108,6 @@ def enrol_people(url: str, people: list[tuple[str, str]], sites: list[str]) -> l
             enrolled = await enrol(session, await issue_code(session, person, now), now)
             phones.append((enrolled.device.id, enrolled.token))
         return phones
-
-    from tests.support.aio import run
 
     return run(in_session(url, work, migrate=True))
 
@@ -248,8 +247,6 @@ def scope_rows(focus: list[tuple[str, str, int]], others: int, seed: int = 1) ->
 def pull_figures(directory: Path, sizes: list[int], others: int) -> dict[int, Pull]:
     """Fill one database with a scope of each size (and `others`), then a new phone per scope
     pulls all of it through a server process."""
-    from tests.support.aio import run
-
     url = sqlite_url(directory)
     focus = [(f"pf{n}", f"ps{n}", n) for n in sizes]
     devices = enrol_people(url, [(p, s) for p, s, _ in focus], [s for _, s, _ in focus])
