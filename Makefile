@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11+:
 #   make run    the app on SQLite with demo data, at http://127.0.0.1:8000/
 #   make test   the whole test suite (installs Chromium for the browser tests if it must)
+#   make bench  the budget table (docs/benchmarks.md); `make bench BENCH_QUICK=1` for a smaller run
 # For phones on the same network: `make cert NAMES="192.168.1.20"`, then
 # `make run HOST=0.0.0.0 PORT=8443`: it serves HTTPS once $(TLS_DIR)/cert.pem exists.
 PYTHON ?= python3

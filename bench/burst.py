@@ -18,8 +18,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
+
+from bench.sync_cost import FOLD
 from tests.support.aio import run
 from tests.support.burst import batches, burst, enrol_phones
 from tests.support.databases import postgres_available, postgres_database, sqlite_url
@@ -62,27 +66,53 @@ def database(kind: str, directory: Path) -> Iterator[str]:
             yield url
 
 
-def measure(kind: str, workers: int, args: argparse.Namespace, normal: bool = False) -> str:
+@dataclass
+class Burst:
+    database: str
+    workers: int
+    syncs_per_second: float
+    p50: float
+    p99: float
+    server_errors: int  # 5xx
+    other: int  # other answers than 200
+    refused: bool = False  # two processes on SQLite: the server refuses to start
+
+    def row(self) -> str:
+        if self.refused:
+            return f"| {self.database} | {self.workers} | refused: `--workers` needs PostgreSQL | | | | |"
+        return (f"| {self.database} | {self.workers} | {self.syncs_per_second:.1f} | {self.p50:.2f} s "
+                f"| {self.p99:.2f} s | {self.server_errors} | {self.other} |")
+
+
+def folded(body: bytes) -> bytes:
+    """The body with `fold: true`, where the protocol has the field (bench.sync_cost.FOLD)."""
+    return msgspec.json.encode({**msgspec.json.decode(body), "fold": True}) if FOLD else body
+
+
+def measure(kind: str, workers: int, phones: int, entries: int, at_once: int, normal: bool = False) -> Burst:
+    name = f"{kind}{' (synchronous=NORMAL)' if normal else ''}"
     if kind == "sqlite" and workers > 1:
-        return f"| sqlite | {workers} | refused: `--workers` needs PostgreSQL | | | | |"
+        return Burst(name, workers, 0, 0, 0, 0, 0, refused=True)
     with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
         server_class = NormalSyncServer if normal else ServerProcess
         server = server_class(url, Path(tmp) / "server.log", workers=workers).start()
         try:
-            phones = enrol_phones(url, args.phones)
-            work = [(phone, body) for phone in phones for body in batches(phone, 1, args.entries)]
+            enrolled = enrol_phones(url, phones)
+            work = [(phone, folded(body)) for phone in enrolled for body in batches(phone, 1, entries)]
             started = time.perf_counter()
-            outcomes = run(burst(server.url, work, args.at_once))
+            outcomes = run(burst(server.url, work, at_once))
             elapsed = time.perf_counter() - started
         finally:
             server.stop()
+        if any(o.status >= 500 for o in outcomes):  # say why while the log still exists
+            errors = [line for line in server.log().splitlines() if "Error" in line or "error" in line]
+            print(f"{name}, {workers} process(es): 5xx answers; the server log says:", *errors[-10:],
+                  sep="\n  ", file=sys.stderr)
     latencies = sorted(o.seconds for o in outcomes)
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
     errors = sum(o.status >= 500 for o in outcomes)
-    other = sum(o.status != 200 and o.status < 500 for o in outcomes)
-    name = f"{kind}{' (synchronous=NORMAL)' if normal else ''}"
-    return (f"| {name} | {workers} | {len(outcomes) / elapsed:.1f} | {statistics.median(latencies):.2f} s "
-            f"| {p99:.2f} s | {errors} | {other} |")
+    other = sum(o.status != 200 for o in outcomes) - errors
+    return Burst(name, workers, len(outcomes) / elapsed, statistics.median(latencies), p99, errors, other)
 
 
 def main() -> None:
@@ -104,9 +134,9 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for kind in args.databases:
         for workers in args.workers:
-            print(measure(kind, workers, args), flush=True)
+            print(measure(kind, workers, args.phones, args.entries, args.at_once).row(), flush=True)
     if args.normal and "sqlite" in args.databases:
-        print(measure("sqlite", 1, args, normal=True), flush=True)
+        print(measure("sqlite", 1, args.phones, args.entries, args.at_once, normal=True).row(), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,144 +1,319 @@
-"""What syncing costs on the wire and in time, through a real server process.
+"""What syncing costs, from the deterministic phone workload, through a real server process.
 
-- bytes up and down for one new shift, and for a week offline (50 shifts, 20 movements, 7
-  check-ins), gzip on;
-- round trips for a fresh phone pulling N entries (pages of 200);
-- pushes per second for batches of 100 shifts, SQLite and (if reachable) PostgreSQL;
-- batches of 500 new shifts sent with `fold` (issue 11): the server process's CPU per pushed
-  entry (its own /proc counters, so on PostgreSQL the database's share is not in it), bytes per
-  entry up and down, and round trips.
+- push: each phone of the workload (50 × 200 entries, bench/workload.py) catches up, then pushes
+  its entries in one request, one phone after another: bytes up and down of that request, the
+  server process's CPU time for it, round trips;
+- ingest: the same workload on a fresh database, 10 phones at a time: entries/s and 5xx;
+- pull: a phone enrolled afresh pulls its whole scope (10,000 and 50,000 entries among others
+  at other sites): bytes, requests, and entries/s of the server's answers (the Python replica's
+  own bookkeeping between requests is not counted).
 
-Run: python -m bench.sync_cost   (writes nothing; copy the figures into docs/benchmarks.md)
+The phones send `fold: true` when the protocol has that field (sync/protocol.py SyncRequest).
+
+Run: python -m bench.sync_cost [--quick]   (python -m bench.run prints these against the budgets)
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
-import statistics
+import random
 import tempfile
 import time
-import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
-from sync.client import HttpTransport, enrol, sync
+from bench import county_fill, workload
+from server.models import Person, Site
+from server.services.enrolment import enrol, issue_code
+from sync.client import HttpTransport, SyncError, sync
+from sync.protocol import SyncRequest
 from sync.replica import Replica
-from tests.support.databases import postgres_available, postgres_database, sqlite_url
+from tests.support.aio import run
+from tests.support.databases import sqlite_url
 from tests.support.server_process import ServerProcess
+from tests.support.world import in_session
 
-DAY = 86_400_000
-
-
-def _phone(server: ServerProcess, person: str = "zhangwei") -> tuple[Replica, HttpTransport]:
-    client = httpx.Client(base_url=server.url, timeout=60)
-    answer = enrol(server.url, server.issue_code(person), client)
-    return Replica(device=answer["device"]), HttpTransport(client, answer["token"])
+FOLD = "fold" in SyncRequest.__struct_fields__  # servers before the folded push refuse the field
+TOWNSHIP = "城关镇"
 
 
-def _shift(site: str, start: int) -> dict:
-    return {"site": site, "post": "东门卡口", "start": start, "end": start + 8 * 3_600_000, "kind": "day"}
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and its descendants (Linux /proc)."""
+    tick, parents, times = os.sysconf("SC_CLK_TCK"), {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            after = stat.read_text().rpartition(")")[2].split()
+            parents[int(stat.parent.name)] = int(after[1])
+            times[int(stat.parent.name)] = (int(after[11]) + int(after[12])) / tick
+    tree, grown = {pid}, True
+    while grown:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree, grown = tree | more, bool(more)
+    return sum(times.get(p, 0.0) for p in tree)
 
 
-def wire_costs(server: ServerProcess) -> None:
-    replica, transport = _phone(server)
-    sync(replica, transport)
-    now = int(time.time() * 1000)
-    before = (transport.bytes_sent, transport.bytes_received)
-    replica.put(str(uuid.uuid4()), "shift", _shift("dongfeng", now), now)
-    sync(replica, transport)
-    print(f"one shift: {transport.bytes_sent - before[0]} B up, {transport.bytes_received - before[1]} B down, 1 round trip")
+class BenchTransport(HttpTransport):
+    """The phone's transport, counting requests, the answers' bytes once unzipped, and the time
+    spent waiting for answers."""
 
-    before = (transport.bytes_sent, transport.bytes_received)
-    for day in range(7):
-        start = now - (7 - day) * DAY
-        for i in range(7):
-            replica.put(str(uuid.uuid4()), "shift", _shift("dongfeng", start + i * 3_600_000), start)
-        for _ in range(3):
-            replica.put(str(uuid.uuid4()), "supply", {"site": "dongfeng", "item": "医用外科口罩", "unit": "个",
-                                                      "movement": "used", "quantity": 20, "at": start}, start)
-        replica.put(str(uuid.uuid4()), "checkin", {"site": "dongfeng", "at": start, "fatigue": 3, "sleep_hours": 6,
-                                                   "mood": 3, "ate": True, "rested": True}, start)
-    trips = sync(replica, transport)
-    print(f"a week offline (49 shifts, 21 movements, 7 check-ins): {transport.bytes_sent - before[0]} B up, "
-          f"{transport.bytes_received - before[1]} B down, {trips} round trip(s)")
+    def __init__(self, client: httpx.Client, token: str) -> None:
+        super().__init__(client, token)
+        self.requests, self.bytes_decoded, self.seconds = 0, 0, 0.0
+        client.event_hooks["response"] = [self._count]
 
-    fresh, fresh_transport = _phone(server)
-    trips = sync(fresh, fresh_transport)
-    print(f"a new phone pulling {len(fresh.entries)} entries: {fresh_transport.bytes_received} B down, {trips} round trip(s)")
+    def _count(self, answer: httpx.Response) -> None:
+        answer.read()
+        self.requests += 1
+        self.bytes_decoded += len(answer.content)
 
-
-def push_rate(server: ServerProcess, label: str, batches: int = 20, size: int = 100) -> None:
-    replica, transport = _phone(server)
-    sync(replica, transport)
-    now = int(time.time() * 1000)
-    timings = []
-    for b in range(batches):
-        for i in range(size):
-            replica.put(str(uuid.uuid4()), "shift", _shift("dongfeng", now + (b * size + i) * 1000), now)
+    def __call__(self, request: dict):
         started = time.perf_counter()
-        sync(replica, transport)
-        timings.append(time.perf_counter() - started)
-    median = statistics.median(timings)
-    print(f"{label}: batch of {size} new shifts pushed and acknowledged in {median * 1000:.0f} ms median "
-          f"({size / median:.0f} changes/s), {batches} batches")
+        try:
+            return super().__call__({**request, "fold": True} if FOLD else request)
+        finally:
+            self.seconds += time.perf_counter() - started
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User and system CPU a process has used (Linux /proc; fields 14 and 15 of stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+@dataclass
+class Phone:
+    replica: Replica
+    transport: BenchTransport
+    work: workload.PhoneWork | None = None
+
+    @classmethod
+    def open(cls, server: ServerProcess, device: str, token: str, work: workload.PhoneWork | None = None
+             ) -> Phone:
+        rng = random.Random(work.person if work else device)  # change ids from the workload's seed too
+        # A phone that knows its person folds its own changes in, as the app does (§4).
+        replica = Replica(device=device, person=work.person if work else None, new_id=lambda: workload.new_id(rng))
+        return cls(replica, BenchTransport(httpx.Client(base_url=server.url, timeout=300), token), work)
 
 
-def push_cost(server: ServerProcess, label: str, batches: int = 6, size: int = 500) -> None:
-    replica, transport = _phone(server)
-    sync(replica, transport)
-    now = int(time.time() * 1000)
-    cpu = sent = received = trips = 0.0
-    for b in range(batches):
-        for i in range(size):
-            start = now - 9 * 3_600_000 - (b * size + i) * 1000
-            replica.put(str(uuid.uuid4()), "shift", _shift("dongfeng", start), now)
-        before = (_cpu_seconds(server.process.pid), transport.bytes_sent, transport.bytes_received)
-        answer = transport({**replica.request(int(time.time() * 1000)), "fold": True})
-        cpu += _cpu_seconds(server.process.pid) - before[0]
-        sent += transport.bytes_sent - before[1]
-        received += transport.bytes_received - before[2]
-        trips += 1
-        assert {r.status for r in answer.results} == {"applied"}, answer.results[:3]
-        replica.receive(answer, int(time.time() * 1000))
-        while answer.more:  # not expected: each batch should be one round trip
-            answer = transport({**replica.request(int(time.time() * 1000)), "fold": True})
-            replica.receive(answer, int(time.time() * 1000))
-            trips += 1
-    entries = batches * size
-    print(f"{label}: {batches} batches of {size} new shifts with fold: server CPU {cpu / entries * 1000:.3f} ms "
-          f"per entry (clock ticks of {1000 / os.sysconf('SC_CLK_TCK'):.0f} ms), {sent / entries:.1f} B up + "
-          f"{received / entries:.1f} B down = {(sent + received) / entries:.1f} B per entry, "
-          f"{trips / batches:.2f} round trip(s) per batch")
+def enrol_people(url: str, people: list[tuple[str, str]], sites: list[str]) -> list[tuple[str, str]]:
+    """Migrate, add `sites` and `people` (id, site), and enrol a phone for each: (device, token)."""
+
+    async def work(session) -> list[tuple[str, str]]:
+        session.add_all(Site(id=s, name=s, township=TOWNSHIP) for s in sites)
+        await session.flush()
+        session.add_all(Person(id=p, name=p, role="worker", site_id=s, township=TOWNSHIP) for p, s in people)
+        await session.flush()
+        now, phones = datetime.now(UTC), []
+        for person, _site in people:
+            enrolled = await enrol(session, await issue_code(session, person, now), now)
+            phones.append((enrolled.device.id, enrolled.token))
+        return phones
+
+    return run(in_session(url, work, migrate=True))
 
 
 @contextlib.contextmanager
-def running(url: str, directory: Path):
-    server = ServerProcess(url, directory / "server.log").start()
+def workload_server(
+    directory: Path, work: list[workload.PhoneWork]
+) -> Iterator[tuple[ServerProcess, list[Phone]]]:
+    """A fresh SQLite database with the workload's people, a server on it, and their phones,
+    each caught up (nothing to pull yet)."""
+    url = sqlite_url(directory)
+    devices = enrol_people(url, [(p.person, p.site) for p in work], workload.sites(work))
+    server = ServerProcess(url, directory / "server.log", demo=False).start()
     try:
-        yield server
+        phones = [Phone.open(server, device, token, p) for (device, token), p in zip(devices, work)]
+        for phone in phones:
+            sync(phone.replica, phone.transport)
+        yield server, phones
     finally:
         server.stop()
 
 
+@dataclass
+class Push:
+    entries: int = 0
+    up: int = 0
+    down: int = 0
+    cpu: float = 0.0  # server CPU seconds
+    trips: int = 0
+    rejected: int = 0
+
+
+def push_pass(server: ServerProcess, phones: list[Phone]) -> Push:
+    """One phone after another: catch up, then push every entry, counted alone."""
+    figures, now = Push(), int(time.time() * 1000)
+    sites = sorted({p.work.site for p in phones})
+    for phone in phones:
+        sync(phone.replica, phone.transport)
+        for entry_id, kind, found in phone.work.entries(now, sites):
+            phone.replica.put(entry_id, kind, found, now)
+        sent, received = phone.transport.bytes_sent, phone.transport.bytes_received
+        cpu = cpu_seconds(server.process.pid)
+        while phone.replica.pending:  # 200 changes go in one request (MAX_CHANGES is 500)
+            answer = phone.transport(phone.replica.request(now))
+            phone.replica.receive(answer, now)
+            figures.trips += 1
+            figures.rejected += sum(r.status == "rejected" for r in answer.results)
+        figures.cpu += cpu_seconds(server.process.pid) - cpu
+        figures.up += phone.transport.bytes_sent - sent
+        figures.down += phone.transport.bytes_received - received
+        figures.entries += len(phone.work.items)
+    return figures
+
+
+def round_trips(phone: Phone, changes: int = 500, seed: int = 2) -> int:
+    """Round trips for a caught-up phone to push `changes` new entries and hear it is done."""
+    now = int(time.time() * 1000)
+    sync(phone.replica, phone.transport)
+    more = workload.PhoneWork(phone.work.person, phone.work.site, workload.phones(seed, 1, changes)[0].items)
+    for entry_id, kind, found in more.entries(now, [phone.work.site]):
+        phone.replica.put(entry_id, kind, found, now)
+    return sync(phone.replica, phone.transport)
+
+
+@dataclass
+class Ingest:
+    entries: int
+    seconds: float
+    server_errors: int
+    rejected: int
+
+
+def ingest(phones: list[Phone], at_once: int = 10) -> Ingest:
+    """Every phone pushes its entries, `at_once` phones at a time; timed from first to last."""
+    now = int(time.time() * 1000)
+    sites = sorted({p.work.site for p in phones})
+    for phone in phones:
+        for entry_id, kind, found in phone.work.entries(now, sites):
+            phone.replica.put(entry_id, kind, found, now)
+
+    def push(phone: Phone) -> tuple[int, int]:
+        try:
+            sync(phone.replica, phone.transport)
+        except SyncError as err:
+            return int(err.status >= 500), len(phone.replica.outbox)
+        return 0, len(phone.replica.rejected)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(at_once) as pool:
+        outcomes = list(pool.map(push, phones))
+    seconds = time.perf_counter() - started
+    return Ingest(sum(len(p.work.items) for p in phones), seconds,
+                  sum(e for e, _ in outcomes), sum(n for _, n in outcomes))
+
+
+@dataclass
+class Pull:
+    entries: int
+    requests: int
+    up: int
+    down: int  # as sent (gzip)
+    decoded: int  # the answers' JSON, unzipped
+    seconds: float  # waiting for answers
+
+
+def scope_rows(focus: list[tuple[str, str, int]], others: int, seed: int = 1) -> Iterator[dict]:
+    """For each (person, site, n): n entries in that phone's scope (60% its own shifts, the rest
+    supply movements at its site by colleagues and transfers to it from other sites), and
+    `others` entries of people at other sites, interleaved. No check-ins: a new phone does not
+    see those made before it was enrolled (policy.device_scope)."""
+    rng = random.Random(seed)
+    elsewhere = [f"po{n:02d}" for n in range(40)]
+    plan = [(person, site) for person, site, n in focus for _ in range(n)] + [None] * others
+    rng.shuffle(plan)
+    end = int(time.time() * 1000)
+    for seq, mine in enumerate(plan, 1):
+        at = end - (len(plan) - seq) * 60_000
+        if mine is None:
+            site = rng.choice(elsewhere)
+            person = f"{site}w{rng.randrange(15)}"
+            kind = workload.pick(rng, workload.MIX)
+            yield county_fill.entry_row(rng, seq, kind, person, site, at, elsewhere)
+            continue
+        person, site = mine
+        roll = rng.random()
+        if roll < 0.6:
+            yield county_fill.entry_row(rng, seq, "shift", person, site, at, [])
+        elif roll < 0.95:
+            yield county_fill.entry_row(rng, seq, "supply", f"{site}c{rng.randrange(15)}", site, at, [site])
+        else:
+            row = county_fill.entry_row(rng, seq, "supply", "pox", rng.choice(elsewhere), at, [site])
+            row["fields"].update(movement="transferred", to_site=site)
+            row.update(to_site=site)
+            yield row
+
+
+def pull_figures(directory: Path, sizes: list[int], others: int) -> dict[int, Pull]:
+    """Fill one database with a scope of each size (and `others`), then a new phone per scope
+    pulls all of it through a server process."""
+    url = sqlite_url(directory)
+    focus = [(f"pf{n}", f"ps{n}", n) for n in sizes]
+    devices = enrol_people(url, [(p, s) for p, s, _ in focus], [s for _, s, _ in focus])
+    run(county_fill.insert_entries(url, scope_rows(focus, others)))
+    server = ServerProcess(url, directory / "server.log", demo=False).start()
+    try:
+        found = {}
+        for (device, token), size in zip(devices, sizes):
+            phone = Phone.open(server, device, token)
+            sync(phone.replica, phone.transport)
+            t = phone.transport
+            found[size] = Pull(len(phone.replica.entries), t.requests, t.bytes_sent, t.bytes_received,
+                               t.bytes_decoded, t.seconds)
+        return found
+    finally:
+        server.stop()
+
+
+@dataclass
+class Figures:
+    push: Push
+    trips_500: int
+    ingest: Ingest
+    pulls: dict[int, Pull]
+
+
+def measure(
+    phones: int = 50, entries: int = 200, pulls: tuple[int, ...] = (10_000, 50_000), seed: int = 1
+) -> Figures:
+    work, began = workload.phones(seed, phones, entries), time.perf_counter()
+
+    def done(part: str) -> None:
+        print(f"  {part}: {time.perf_counter() - began:.0f} s", flush=True)
+
+    with tempfile.TemporaryDirectory() as a, workload_server(Path(a), work) as (server, ready):
+        pushed = push_pass(server, ready)
+        trips = round_trips(ready[0])
+    done("push, one phone at a time")
+    with tempfile.TemporaryDirectory() as b, workload_server(Path(b), work) as (_server, ready):
+        ingested = ingest(ready)
+    done("and ingest, 10 phones at a time")
+    with tempfile.TemporaryDirectory() as c:
+        pulled = pull_figures(Path(c), list(pulls), others=sum(pulls))
+    done("and fresh phones' pulls")
+    return Figures(pushed, trips, ingested, pulled)
+
+
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        directory = Path(tmp)
-        with running(sqlite_url(directory), directory) as server:
-            wire_costs(server)
-            push_rate(server, "SQLite")
-            push_cost(server, "SQLite")
-        if postgres_available():
-            with postgres_database() as url, running(url, directory) as server:
-                push_rate(server, "PostgreSQL")
-                push_cost(server, "PostgreSQL")
+    parser = argparse.ArgumentParser(prog="bench.sync_cost", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="10 phones × 50 entries; pulls of 2,000 and 5,000")
+    args = parser.parse_args()
+    f = measure(10, 50, (2_000, 5_000)) if args.quick else measure()
+    p = f.push
+    print(f"fold: {FOLD}")
+    print(f"push, one phone at a time: {p.entries} entries, {p.up} B up, {p.down} B down, "
+          f"{p.trips} round trips, {p.cpu * 1000 / p.entries:.3f} ms server CPU per entry, "
+          f"{p.rejected} rejected")
+    print(f"a caught-up phone pushing 500 changes: {f.trips_500} round trip(s)")
+    i = f.ingest
+    print(f"ingest, 10 phones at a time: {i.entries / i.seconds:,.0f} entries/s, {i.server_errors} 5xx, "
+          f"{i.rejected} rejected")
+    for size, pull in f.pulls.items():
+        print(f"fresh phone pulling {pull.entries} (scope of {size}): {pull.requests} requests, "
+              f"{pull.down} B down ({pull.decoded} B unzipped), {pull.up} B up, "
+              f"{pull.entries / pull.seconds:,.0f} entries/s")
 
 
 if __name__ == "__main__":
