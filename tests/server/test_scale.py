@@ -19,7 +19,7 @@ from server import db
 from server.models import Conflict, Entry, Person, StockLevel
 from server.services import stock_levels
 from server.services.paging import PAGE_SIZE
-from server.services.sync_service import assign_seq
+from server.services.sync_sequence import assign_seq
 from sync import ledger
 from tests.support.aio import run
 from tests.support.bulk import MADE, entry_row, insert_entries
