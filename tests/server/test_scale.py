@@ -117,7 +117,7 @@ async def _fill(session: AsyncSession, what: str, count: int) -> None:
     await insert_entries(session, {"shifts": _shifts, "supplies": _requests, "wellbeing": _checkins}[what](count))
 
 
-PAGES = {"shifts": ("/township/", r'<tr data-entry-id="(x\d+)"'),
+PAGES = {"shifts": ("/township/shifts", r'<tr data-entry-id="(x\d+)"'),
          "supplies": ("/township/supplies", r'<tr data-entry-id="(x\d+)"'),
          "people": ("/township/people", r'<tr data-person-id="([^"]+)"'),  # and the demo's
          "conflicts": ("/township/conflicts", r'data-conflict-id="\d+" data-entry-id="(x\d+)"'),
@@ -146,14 +146,14 @@ def test_a_long_list_comes_in_pages_that_neither_repeat_nor_skip(world: World, w
 def test_the_newest_shifts_come_first(world: World) -> None:
     world.session(lambda session: _fill(session, "shifts", PAGE_SIZE + EXTRA))
 
-    ids = re.findall(PAGES["shifts"][1], world.client.get("/township/").text)
+    ids = re.findall(PAGES["shifts"][1], world.client.get("/township/shifts").text)
 
     assert ids == [f"x{n:04d}" for n in range(PAGE_SIZE)]  # x0000 starts last
 
 
 @pytest.mark.parametrize("page", ["0", "-1", "x", "1.5", "²", "100001"])
 def test_a_page_that_cannot_be_is_a_400_naming_the_field(world: World, page: str) -> None:
-    answer = world.client.get("/township/", params={"page": page})
+    answer = world.client.get("/township/shifts", params={"page": page})
 
     assert answer.status_code == 400
     assert answer.json()["field"] == "page"

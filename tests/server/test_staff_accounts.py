@@ -59,7 +59,7 @@ def test_a_worker_becomes_their_sites_lead(world: World) -> None:
 
     assert role_of(world, "zhangwei") == "lead"
     world.sign_in("zhangwei", NEW_PASSWORD)
-    assert "东风村" in world.client.get("/township/shifts").text
+    assert "东风村" in world.client.get("/township/").text
 
 
 @pytest.mark.parametrize(("form", "field"), [
