@@ -1,22 +1,28 @@
-"""Screenshots of the phone app's main screens for the docs, 390 × 844 CSS px.
+"""Screenshots for the docs: the phone app's main screens, then the township dashboard's pages.
 
-Starts a server process with demo data on a throw-away SQLite database, enrols 张伟 (东风村) on a
-headless Chromium phone, makes a week of entries (some approved by township staff, a care
-follow-up), and saves docs/screenshots/: shifts, shift-edit, supplies, wellbeing, wellbeing-history,
-me (zh-CN) and shifts-en (English), as PNG.
+The phone: a server process with the tests' small demo world on a throw-away SQLite database;
+张伟 (东风村) enrols on a headless Chromium phone (390 × 844 CSS px) and makes a week of entries
+(some approved by township staff, a care follow-up). Saved in docs/screenshots/: shifts,
+shift-edit, supplies, wellbeing, wellbeing-history, me (zh-CN) and shifts-en (English).
 
-Run: python -m bench.screenshots
+The dashboard: a second server process on a throw-away database holding the living demo (what
+`nuanxin serve --demo` fills), seen through the development sign-in (an administrator), at 390 px
+and at 1280 px: dash-<page>-phone.png and dash-<page>-desk.png for today's overview, shifts, the
+daily report, supplies, conflicts, people, a roster import's preview and the charts.
+
+Run: python -m bench.screenshots (both), --dashboard (the dashboard only)
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tempfile
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.browser.phone_support import (
     add_followup,
@@ -27,8 +33,10 @@ from tests.browser.phone_support import (
     visible_ids,
     wait_synced,
 )
+from tests.support.aio import run
 from tests.support.chromium import LAUNCH_ARGS, find_chromium
 from tests.support.databases import sqlite_url
+from tests.support.world import in_session
 from tests.support.server_process import ROOT, ServerProcess
 
 OUT = ROOT / "docs" / "screenshots"
@@ -166,43 +174,113 @@ def shoot(page: Page, name: str, hash_: str, title: str, scroll_to: str | None =
     return path
 
 
+def phone_screens(browser: Browser, tmp: Path) -> list[Path]:
+    server = ServerProcess(sqlite_url(tmp), tmp / "server.log").start()
+    try:
+        page = browser.new_context(base_url=server.url, **PHONE).new_page()
+        enrol(page, server, "zhangwei")
+        last_shift = a_week_of_entries(page, server)
+        saved = [
+            shoot(page, "shifts", "#/shifts", "值班"),
+            shoot(page, "shift-edit", f"#/shift/{last_shift}", "编辑班次"),
+            shoot(page, "supplies", "#/supplies", "防护物资"),
+            shoot(page, "wellbeing", "#/wellbeing", "关怀"),
+            shoot(page, "wellbeing-history", "#/wellbeing", "关怀", "section:has([data-test=checkin-list])"),
+            shoot(page, "me", "#/me", "我的"),
+        ]
+        page.click("[data-test=lang-switch]")
+        saved.append(shoot(page, "shifts-en", "#/shifts", "Shifts"))
+        page.context.close()
+        return saved
+    finally:
+        server.stop()
+
+
+# Dashboard pages: (name, path). The roster preview is made by uploading ROSTER.
+DASHBOARD = [
+    ("today", "/township/"),
+    ("shifts", "/township/shifts"),
+    ("report", "/township/report"),
+    ("supplies", "/township/supplies"),
+    ("conflicts", "/township/conflicts"),
+    ("people", "/township/people"),
+    ("roster", None),
+    ("charts", "/township/charts"),
+]
+# A roster as Excel saves it: three new people and two rows with errors (matched by phone number).
+ROSTER = ("\ufeff姓名,手机号,站点,岗位\n"
+          "刘洋,13800138001,东风村,东门卡口\n"
+          "孙丽,13800138002,城南社区,小区北门\n"
+          "何静,13800138003,东风村,村委会值守点\n"
+          "周明,1380013,东风村,东门卡口\n"
+          "吴刚,13800138004,东山村,东门卡口\n")
+SIZES = {  # (context options, the tallest a picture gets, CSS px)
+    "phone": (PHONE, 1800),
+    "desk": ({"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1, "locale": "zh-CN",
+              "timezone_id": "Asia/Shanghai"}, 1300),
+}
+
+
+def living_demo(tmp: Path) -> ServerProcess:
+    """A server on the living demo (what `serve --demo` fills), filled here before the start, as
+    ServerProcess fills the tests' demo, so the filling does not count against the start's 30 s."""
+    from server.demo import seed_living
+
+    url = sqlite_url(tmp)
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    run(in_session(url, lambda session: seed_living(session, "Asia/Shanghai", now), migrate=True))
+    return ServerProcess(url, tmp / "server.log", demo=False).start()
+
+
+def dashboard_screens(browser: Browser, tmp: Path) -> list[Path]:
+    server = living_demo(tmp)
+    roster = tmp / "名单.csv"
+    roster.write_bytes(ROSTER.encode())
+    saved = []
+    try:
+        for size, (options, tallest) in SIZES.items():
+            page = browser.new_context(base_url=server.url, **options).new_page()
+            for name, path in DASHBOARD:
+                if path is None:  # the preview; it is never confirmed
+                    page.goto("/township/roster")
+                    page.set_input_files("#file", roster)
+                    page.click("form[action='/township/roster/preview'] button[type=submit]")
+                    page.wait_for_selector("[data-test=counts]")
+                else:
+                    page.goto(path)
+                page.wait_for_selector("main h1")
+                height = min(page.evaluate("document.documentElement.scrollHeight"), tallest)
+                clip = {"x": 0, "y": 0, "width": options["viewport"]["width"], "height": height}
+                out = OUT / f"dash-{name}-{size}.png"
+                page.screenshot(path=out, full_page=True, clip=clip, scale="css", animations="disabled",
+                                caret="hide")
+                saved.append(out)
+            page.context.close()
+    finally:
+        server.stop()
+    return saved
+
+
 def main() -> int:
     chromium = find_chromium()
     if chromium is None:
         print("no Chromium: run `python -m tests.support.chromium`", file=sys.stderr)
         return 1
+    if not subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip():
+        print("no Chinese font: every character would be a box (Debian: apt-get install fonts-wqy-microhei)",
+              file=sys.stderr)
+        return 1
     OUT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        server = ServerProcess(sqlite_url(Path(tmp)), Path(tmp) / "server.log").start()
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=chromium, headless=True, args=LAUNCH_ARGS
-                )
-                page = browser.new_context(base_url=server.url, **PHONE).new_page()
-                enrol(page, server, "zhangwei")
-                last_shift = a_week_of_entries(page, server)
-                saved = [
-                    shoot(page, "shifts", "#/shifts", "值班"),
-                    shoot(page, "shift-edit", f"#/shift/{last_shift}", "编辑班次"),
-                    shoot(page, "supplies", "#/supplies", "防护物资"),
-                    shoot(page, "wellbeing", "#/wellbeing", "关怀"),
-                    shoot(
-                        page,
-                        "wellbeing-history",
-                        "#/wellbeing",
-                        "关怀",
-                        "section:has([data-test=checkin-list])",
-                    ),
-                    shoot(page, "me", "#/me", "我的"),
-                ]
-                page.click("[data-test=lang-switch]")
-                saved.append(shoot(page, "shifts-en", "#/shifts", "Shifts"))
-                browser.close()
-        finally:
-            server.stop()
+    saved: list[Path] = []
+    with tempfile.TemporaryDirectory() as phone_tmp, tempfile.TemporaryDirectory() as desk_tmp:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=LAUNCH_ARGS)
+            if "--dashboard" not in sys.argv[1:]:
+                saved += phone_screens(browser, Path(phone_tmp))
+            saved += dashboard_screens(browser, Path(desk_tmp))
+            browser.close()
     for path in saved:
-        print(path.relative_to(ROOT))
+        print(path.relative_to(ROOT), f"{path.stat().st_size // 1024} KB")
     return 0
 
 
