@@ -34,7 +34,8 @@ from sqlalchemy import insert, select, text, update
 
 from bench.workload import DAY, fields, new_id, pick
 from server import db
-from server.models import Conflict, Entry, Person, Site, SyncCounter, derived_columns
+from server.models import Conflict, Entry, Person, Site, StockLevel, SyncCounter, derived_columns
+from server.services import stock_levels
 from sync.entries import KINDS
 
 TOWNSHIPS = ("城关镇", "东关镇", "西关镇", "南湖镇", "北山镇", "青石镇", "白沙镇", "红旗镇", "新河镇", "柳林镇",
@@ -92,10 +93,11 @@ def entry_row(rng: random.Random, seq: int, kind: str, person: str, site: str, a
 
 async def insert_entries(url: str, rows: Iterator[dict], conflicts: float = 0.0, seed: int = 1) -> int:
     """Insert `rows` (their `seq` counted from 1) after the counter's value, move the counter
-    past them, and open a conflict on the end of a `conflicts` share of the shifts."""
+    past them, open a conflict on the end of a `conflicts` share of the shifts, and fill the stock
+    table from the movements, as the server keeps it (server/services/stock_levels.py)."""
     rng = random.Random(seed)
     engine = db.create_engine(url)
-    count = 0
+    count, moves = 0, []
     try:
         async with engine.begin() as conn:
             base = await conn.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
@@ -103,11 +105,16 @@ async def insert_entries(url: str, rows: Iterator[dict], conflicts: float = 0.0,
             for row in rows:
                 row["seq"] += base
                 batch.append(row)
+                if row["kind"] == "supply" and not row["deleted"]:
+                    moves.append(stock_levels.movement(row["id"], row["fields"], row["stamps"]))
                 if len(batch) == BATCH:
                     count += await _insert(conn, batch, rng, conflicts)
                     batch = []
             if batch:
                 count += await _insert(conn, batch, rng, conflicts)
+            levels = stock_levels.levels_of(moves)
+            for start in range(0, len(levels), BATCH):
+                await conn.execute(insert(StockLevel), levels[start:start + BATCH])
             await conn.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=base + count))
         async with engine.begin() as conn:  # the planner's statistics, as a live database has them
             await conn.execute(text("ANALYZE"))

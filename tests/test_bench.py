@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from bench import county_fill, workload
 from bench.run import Row, table
-from server.models import Conflict, Entry, SyncCounter, derived_columns
+from server.models import Conflict, Entry, StockLevel, SyncCounter, derived_columns
+from server.services import stock_levels
 from sync.entries import KINDS
 from tests.support.aio import run
 from tests.support.databases import sqlite_url
@@ -78,6 +79,16 @@ def test_the_filler_numbers_entries_after_the_sync_counter(tmp_path) -> None:
     seqs, counter, conflicts, live_shifts = run(in_session(url, check))
     assert seqs == (6, 305) and counter == 305
     assert conflicts == live_shifts > 0
+
+    async def stock(session) -> tuple[dict, dict]:
+        """The stock table as filled, and as the server's rule makes it from the movements."""
+        table = {(r.site_id, r.item): r.stock for r in await session.scalars(select(StockLevel))}
+        found = await session.scalars(select(Entry).where(Entry.kind == "supply", Entry.deleted.is_(False)))
+        moves = [stock_levels.movement(e.id, e.fields, e.stamps) for e in found]
+        return table, {(row["site_id"], row["item"]): row["stock"] for row in stock_levels.levels_of(moves)}
+
+    table, ruled = run(in_session(url, stock))
+    assert table == ruled and table  # the supplies page reads the table: a filler must fill it
 
 
 def test_the_table_passes_ceilings_and_floors_rightly() -> None:
