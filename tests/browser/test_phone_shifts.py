@@ -48,6 +48,10 @@ def test_a_shift_made_offline_waits_across_a_reload_then_syncs(
     page.click("[data-test=shift-start] >> xpath=.. >> label:has-text('夜班')")
     page.click("[data-test=shift-start]")
     page.click("[data-test=shift-end]")
+    # Both changes stored before the reload (the status line counts one record from the first).
+    page.wait_for_function(
+        "async () => (await (await import('/js/db.js')).outboxInOrder()).length === 2", polling=100
+    )
     wait_pending(page, 1)  # one record waiting, though it is two changes
     [entry] = visible_ids(page, "shift-item", 1)
     item = f"[data-test=shift-item][data-entry-id='{entry}']"
