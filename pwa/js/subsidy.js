@@ -16,22 +16,26 @@ const KINDS = ["day", "night", "on_call"];
 /**
  * A month's approved hours by kind and their subsidy, the twin of sync/subsidy.py (the
  * township's sheet): a shift counts, whole, in the month it starts in (the deployment's zone),
- * once staff approved it and it has ended. Rounded half up to the fen.
+ * once staff approved it and it has ended. Milliseconds are summed per kind first, as the sheet
+ * sums them in SQL.
  * @param {Record<string, any>[]} shifts the person's shifts (fields) @param {string} month "YYYY-MM"
  * @param {string} zone @param {Record<string, number>} rates
  * @returns {{hours: Record<string, number>, amount: number}}
  */
 export function monthPay(shifts, month, zone, rates) {
   /** @type {Record<string, number>} */
-  const hours = { day: 0, night: 0, on_call: 0 };
-  let amount = 0;
+  const ms = { day: 0, night: 0, on_call: 0 };
   for (const s of shifts) {
     if (s.approval !== "approved" || !Number.isInteger(s.start) || !Number.isInteger(s.end) || s.end < s.start) continue;
     if (monthOf(s.start, zone) !== month) continue;
-    const kind = KINDS.includes(s.kind) ? s.kind : "day";
-    const h = (s.end - s.start) / 3600000;
-    hours[kind] += h;
-    amount += h * rates[kind];
+    ms[KINDS.includes(s.kind) ? s.kind : "day"] += s.end - s.start;
+  }
+  /** @type {Record<string, number>} */
+  const hours = {};
+  let amount = 0;
+  for (const k of KINDS) {
+    hours[k] = ms[k] / 3600000;
+    amount += hours[k] * rates[k];
   }
   return { hours, amount: Math.floor(amount * 100 + 0.5) / 100 };
 }

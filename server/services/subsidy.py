@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Entry, Person, Site
 from server.policy import Principal, require, visible_sites
 from server.services import deployment
 from server.services.csv_export import csv_chunks
-from sync.subsidy import KINDS, month_pay
+from sync.days import month_bounds
+from sync.subsidy import KINDS, kind_of, pay
 
 
 @dataclass
@@ -26,48 +25,36 @@ class SubsidyRow:
     amount: float = 0.0
 
 
-DAY_MS = 86_400_000
-
-
-def month_window(month: str, zone: str) -> tuple[int, int]:
-    """The milliseconds of `month` in `zone`, widened by a day each side: the database picks
-    the candidates by the indexed `start` column, and the shared rule decides (`counts`)."""
-    year, number = int(month[:4]), int(month[5:7])
-    first = datetime(year, number, 1, tzinfo=ZoneInfo(zone))
-    after = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=ZoneInfo(zone))
-    return int(first.timestamp() * 1000) - DAY_MS, int(after.timestamp() * 1000) + DAY_MS
-
-
 async def sheet(session: AsyncSession, who: Principal, month: str, timezone: str) -> list[SubsidyRow]:
     """Each person's pay for the month at a site, at the rates of the site's township, by the rule
     the phone's estimate follows (sync/subsidy.py): approved, ended shifts that started in the
     month in the deployment's time zone.
 
-    The database selects the month's approved, ended shifts by their columns (an index range of
-    `start`), reading no JSON but the shift's kind; the amounts are the shared rule's, shift by
-    shift, since a sum in SQL would round differently."""
+    The database sums each person's milliseconds by kind over an index range of `start` (exact
+    integers, as `month_pay` sums them), and `pay` turns the totals into hours and yuan."""
     require(who, "subsidy.read")
-    low, high = month_window(month, timezone)
+    first, after = month_bounds(month, timezone)
+    kind = Entry.fields["kind"].as_string()
     found = await session.execute(
-        select(Entry.author_id, Person.name, Site.name, Site.township, Entry.start, Entry.end,
-               Entry.fields["kind"].as_string())
+        select(Entry.author_id, Person.name, Site.name, Site.township, kind, func.sum(Entry.end - Entry.start))
         .join(Person, Person.id == Entry.author_id)
         .join(Site, Site.id == Entry.site_id)
         .where(Entry.kind == "shift", Entry.deleted.is_(False), Entry.approval == "approved",
-               Entry.start >= low, Entry.start < high, Entry.end.is_not(None), visible_sites(who))
+               Entry.start >= first, Entry.start < after, Entry.end >= Entry.start, visible_sites(who))
+        .group_by(Entry.author_id, Person.name, Site.id, Site.name, Site.township, kind)
     )
-    shifts: dict[tuple[str, str, str, str], list[dict]] = {}
-    for author, person, site, township, start, end, kind in found:  # a month: read at once
-        shifts.setdefault((author, person, site, township), []).append(
-            {"approval": "approved", "start": start, "end": end, "kind": kind})
+    totals: dict[tuple[str, str, str, str], dict[str, int]] = {}
+    for author, person, site, township, kind_name, ms in found:
+        theirs = totals.setdefault((author, person, site, township), dict.fromkeys(KINDS, 0))
+        theirs[kind_of({"kind": kind_name})] += int(ms)
     rates: dict[str, dict[str, float]] = {}
     people = []
-    for (_, person, site, township), theirs in shifts.items():
+    for (_, person, site, township), ms in totals.items():
         if township not in rates:
             rates[township] = msgspec.to_builtins((await deployment.load(session, township)).rates)
-        pay = month_pay(theirs, month, timezone, rates[township])
-        if any(pay["hours"].values()):
-            people.append(SubsidyRow(person, site, {k: round(v, 2) for k, v in pay["hours"].items()}, pay["amount"]))
+        paid = pay(ms, rates[township])
+        if any(paid["hours"].values()):
+            people.append(SubsidyRow(person, site, {k: round(v, 2) for k, v in paid["hours"].items()}, paid["amount"]))
     return sorted(people, key=lambda r: (r.site, r.person))
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import re
 import time
 
+from server.demo import TOWNSHIP
+from server.policy import Principal
+from server.services.subsidy import sheet
+from sync.subsidy import month_pay
 from tests.support.world import HOUR, World, shift
 
 # 2025-11-10 08:00 in Asia/Shanghai. The phone's clock is right (now): only the shift is past.
@@ -40,6 +45,36 @@ def test_the_sheet_pays_approved_hours_by_kind_at_the_deployments_rates(world: W
     lines = sheet.content.decode("utf-8-sig").split("\r\n")
     assert lines[2].split(",") == ["东风村", "张伟", "8.0", "6.0", "0.0", "240.00", ""]
     assert lines[3].split(",")[5] == "240.00"
+
+
+def test_the_sheet_sums_in_the_database_what_the_phones_rule_pays_shift_by_shift(world: World) -> None:
+    """The sheet adds milliseconds in SQL (sync/subsidy.py `pay`); `month_pay` is the phone's
+    rule over the same shifts: short and long shifts of every kind, around both month edges."""
+    rng = random.Random(11)
+    phone = world.phone("zhangwei")
+    first, after = 1_761_926_400_000, 1_764_518_400_000  # 2025-11-01 and 2025-12-01, 00:00 in Shanghai
+    made: dict[str, dict] = {}
+    for n in range(40):
+        start = rng.choice((first, after, first + 9 * 86_400_000)) + rng.randint(-3, 3) * HOUR + rng.randint(0, 59) * 60_000
+        fields = {**shift(phone.site, start=start, end=start + rng.randint(1, 12 * 60) * 60_000),
+                  "kind": rng.choice(("day", "night", "on_call"))}
+        if rng.random() < 0.2:
+            del fields["kind"]  # paid as a day shift
+        made[f"r{n}"] = fields
+        phone.replica.put(f"r{n}", "shift", fields, _now())
+    phone.sync()
+    approved = [entry for entry in made if rng.random() < 0.7]
+    for entry in approved:
+        _approve(world, entry)
+    staff = Principal(person_id="wangfang", name="王芳", role="staff", site_id=None, township=TOWNSHIP)
+
+    rows = world.session(lambda session: sheet(session, staff, NOVEMBER, "Asia/Shanghai"))
+
+    expected = month_pay([{**made[e], "approval": "approved"} for e in approved], NOVEMBER, "Asia/Shanghai",
+                         {"day": 15, "night": 20, "on_call": 10})
+    assert [(r.person, r.amount, r.hours) for r in rows] == [
+        ("张伟", expected["amount"], {k: round(v, 2) for k, v in expected["hours"].items()})]
+    assert 0 < expected["hours"]["night"] and 0 < expected["hours"]["on_call"]
 
 
 def test_a_shift_in_another_month_is_not_on_this_months_sheet(world: World) -> None:
