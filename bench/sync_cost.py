@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -96,15 +96,18 @@ class Phone:
         return cls(replica, BenchTransport(httpx.Client(base_url=server.url, timeout=300), token), work)
 
 
-def enrol_people(url: str, people: list[tuple[str, str]], sites: list[str]) -> list[tuple[str, str]]:
-    """Migrate, add `sites` and `people` (id, site), and enrol a phone for each: (device, token)."""
+def enrol_people(
+    url: str, people: list[tuple[str, str]], sites: list[str], days_ago: int = 0
+) -> list[tuple[str, str]]:
+    """Migrate, add `sites` and `people` (id, site), and enrol a phone for each, `days_ago`:
+    (device, token)."""
 
     async def work(session) -> list[tuple[str, str]]:
         session.add_all(Site(id=s, name=s, township=TOWNSHIP) for s in sites)
         await session.flush()
         session.add_all(Person(id=p, name=p, role="worker", site_id=s, township=TOWNSHIP) for p, s in people)
         await session.flush()
-        now, phones = datetime.now(UTC), []
+        now, phones = datetime.now(UTC) - timedelta(days=days_ago), []
         for person, _site in people:
             enrolled = await enrol(session, await issue_code(session, person, now), now)
             phones.append((enrolled.device.id, enrolled.token))
@@ -118,9 +121,9 @@ def workload_server(
     directory: Path, work: list[workload.PhoneWork]
 ) -> Iterator[tuple[ServerProcess, list[Phone]]]:
     """A fresh SQLite database with the workload's people, a server on it, and their phones,
-    each caught up (nothing to pull yet)."""
+    enrolled before the workload's entries were made, each caught up (nothing to pull yet)."""
     url = sqlite_url(directory)
-    devices = enrol_people(url, [(p.person, p.site) for p in work], workload.sites(work))
+    devices = enrol_people(url, [(p.person, p.site) for p in work], workload.sites(work), workload.DAYS + 1)
     server = ServerProcess(url, directory / "server.log", demo=False).start()
     try:
         phones = [Phone.open(server, device, token, p) for (device, token), p in zip(devices, work)]
@@ -142,13 +145,16 @@ class Push:
 
 
 def push_pass(server: ServerProcess, phones: list[Phone]) -> Push:
-    """One phone after another: catch up, then push every entry, counted alone."""
+    """Each phone makes its entries offline, each stamped when made; then one phone after
+    another catches up (its outbox set aside) and pushes every entry, counted alone."""
     figures, now = Push(), int(time.time() * 1000)
     sites = sorted({p.work.site for p in phones})
     for phone in phones:
+        make(phone, now, sites)
+    for phone in phones:
+        waiting, phone.replica.outbox = phone.replica.outbox, []
         sync(phone.replica, phone.transport)
-        for entry_id, kind, found in phone.work.entries(now, sites):
-            phone.replica.put(entry_id, kind, found, now)
+        phone.replica.outbox = waiting
         sent, received = phone.transport.bytes_sent, phone.transport.bytes_received
         cpu = cpu_seconds(server.process.pid)
         while phone.replica.pending:  # 200 changes go in one request (MAX_CHANGES is 500)
@@ -163,12 +169,19 @@ def push_pass(server: ServerProcess, phones: list[Phone]) -> Push:
     return figures
 
 
+def make(phone: Phone, now: int, sites: list[str]) -> None:
+    """The phone's workload, each entry stamped at the moment it was made (a phone's clock was
+    right all along: no entry is `time_suspect`, §7 K6)."""
+    for at, entry_id, kind, found in phone.work.entries(now, sites):
+        phone.replica.put(entry_id, kind, found, at)
+
+
 def round_trips(phone: Phone, changes: int = 500, seed: int = 2) -> int:
     """Round trips for a caught-up phone to push `changes` new entries and hear it is done."""
     now = int(time.time() * 1000)
     sync(phone.replica, phone.transport)
     more = workload.PhoneWork(phone.work.person, phone.work.site, workload.phones(seed, 1, changes)[0].items)
-    for entry_id, kind, found in more.entries(now, [phone.work.site]):
+    for _at, entry_id, kind, found in more.entries(now, [phone.work.site]):
         phone.replica.put(entry_id, kind, found, now)
     return sync(phone.replica, phone.transport)
 
@@ -186,8 +199,7 @@ def ingest(phones: list[Phone], at_once: int = 10) -> Ingest:
     now = int(time.time() * 1000)
     sites = sorted({p.work.site for p in phones})
     for phone in phones:
-        for entry_id, kind, found in phone.work.entries(now, sites):
-            phone.replica.put(entry_id, kind, found, now)
+        make(phone, now, sites)
 
     def push(phone: Phone) -> tuple[int, int]:
         try:

@@ -23,6 +23,7 @@ ITEMS = (("医用外科口罩", "个"), ("N95口罩", "个"), ("防护服", "套
 MOVEMENTS = (("used", 60), ("received", 20), ("issued", 10), ("transferred", 5), ("stocktake", 5))
 SHIFT_KINDS = (("day", 70), ("night", 25), ("on_call", 5))
 PHONES_PER_SITE = 10
+DAYS = 40  # the workload's entries were made over the last DAYS days
 
 
 def pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
@@ -70,19 +71,22 @@ class PhoneWork:
     site: str
     items: list[tuple[str, str, int, dict]] = field(default_factory=list)  # id, kind, ms before now, seed
 
-    def entries(self, now: int, sites: list[str]) -> list[tuple[str, str, dict]]:
-        return [(entry_id, kind, fields(kind, random.Random(seed), self.site, now - ago, sites))
-                for entry_id, kind, ago, seed in self.items]
+    def entries(self, now: int, sites: list[str]) -> list[tuple[int, str, str, dict]]:
+        """(made at, entry id, kind, fields), in the order the worker made them: a phone stamps
+        each entry when it is made, so its stamps follow its times."""
+        made = [(now - ago, entry_id, kind, seed) for entry_id, kind, ago, seed in self.items]
+        return [(at, entry_id, kind, fields(kind, random.Random(seed), self.site, at, sites))
+                for at, entry_id, kind, seed in sorted(made)]
 
 
 def phones(seed: int = 1, count: int = 50, entries: int = 200) -> list[PhoneWork]:
-    """`count` phones of `entries` entries each, made over the last 40 days, in the MIX."""
+    """`count` phones of `entries` entries each, made over the last DAYS days, in the MIX."""
     rng = random.Random(seed)
     work = []
     for n in range(count):
         phone = PhoneWork(person=f"bw{n:03d}", site=f"bs{n // PHONES_PER_SITE:02d}")
         for _ in range(entries):
-            ago = rng.randint(HOUR, 40 * DAY)
+            ago = rng.randint(HOUR, DAYS * DAY)
             phone.items.append((new_id(rng), pick(rng, MIX), ago, rng.getrandbits(32)))
         work.append(phone)
     return work

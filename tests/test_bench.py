@@ -21,7 +21,7 @@ from tests.support.world import in_session
 NOW = 1_764_000_000_000
 
 
-def entries_of(seed: int) -> list[tuple[str, str, dict]]:
+def entries_of(seed: int) -> list[tuple[int, str, str, dict]]:
     work = workload.phones(seed, count=20, entries=50)
     return [e for phone in work for e in phone.entries(NOW, workload.sites(work))]
 
@@ -31,15 +31,23 @@ def test_the_same_seed_gives_the_same_workload_and_another_seed_another() -> Non
     assert entries_of(7) != entries_of(8)
 
 
+def test_each_phones_entries_come_in_the_order_they_were_made() -> None:
+    for phone in workload.phones(3, count=5, entries=40):
+        made = [at for at, *_ in phone.entries(NOW, ["bs00"])]
+        assert made == sorted(made) and len(set(made)) > 1
+
+
 def test_the_workload_is_the_mix_and_every_entry_is_valid() -> None:
     entries = entries_of(1)
-    kinds = Counter(kind for _, kind, _ in entries)
+    kinds = Counter(kind for _, _, kind, _ in entries)
     assert set(kinds) == {"shift", "supply", "checkin"}
     assert kinds["shift"] > kinds["supply"] > kinds["checkin"]
-    for _id, kind, fields in entries:
+    for at, _id, kind, fields in entries:
         msgspec.convert(fields, KINDS[kind].struct)  # raises on an invalid entry
         assert KINDS[kind].check(fields) == []
         assert max(fields.get(name) or 0 for name in KINDS[kind].time_fields) < NOW  # none in the future
+        assert all(abs(fields[name] - at) < workload.DAY for name in KINDS[kind].time_fields
+                   if name in fields)  # recorded when made: not suspect (§7 K6)
         if fields.get("movement") == "transferred":
             assert fields["to_site"] != fields["site"]
 
