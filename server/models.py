@@ -104,11 +104,12 @@ class Entry(Base):
     # Columns copied out of the fields so that pulls and pages can use an index; set with the
     # fields (`derived_columns` below). The site a transfer goes to:
     to_site: Mapped[str | None] = mapped_column(String(64))
-    # A shift's times (milliseconds, UTC: integers sort and compare alike in both databases) and
-    # its approval, for the pages and the subsidy sheet that filter and order on them.
+    # A shift's times (milliseconds, UTC: integers sort and compare alike in both databases), its
+    # approval and its kind, for the pages and the subsidy sheet that filter, order and sum on them.
     start: Mapped[int | None] = mapped_column(BigInteger)
     end: Mapped[int | None] = mapped_column(BigInteger)
     approval: Mapped[str | None] = mapped_column(String(20))
+    shift_kind: Mapped[str | None] = mapped_column(String(20))  # the rate it is paid at (sync/subsidy.py)
 
     __table_args__ = (
         # A pull reads each part of a phone's scope as a range of seq (policy.device_scope).
@@ -134,10 +135,12 @@ def derived_columns(fields: dict[str, Any]) -> dict[str, Any]:
     """The columns copied out of an entry's fields so that pulls and pages can use an index.
     The one place that says which: ORM writes use it through `Entry._fields_set`, and bulk
     (Core) writes of entries must set these too."""
-    return {name: fields.get(name) for name in DERIVED}
+    return {column: fields.get(name) for column, name in DERIVED.items()}
 
 
-DERIVED = ("to_site", "start", "end", "approval")
+# column: the field it copies. A shift's `kind` (day, night, on call) is `shift_kind`: `kind`
+# is already the entry's kind.
+DERIVED = {"to_site": "to_site", "start": "start", "end": "end", "approval": "approval", "shift_kind": "kind"}
 
 
 class StockLevel(Base):
