@@ -108,14 +108,17 @@ NOT_YOURS = FieldError("entry", "forbidden", "you have no entry with this id")
 
 def device_write_errors(
     who: Principal, kind: Kind, op: str, fields: dict[str, Any], current: Entry | None,
-    to_site: Site | None = None,
+    to_site: Site | None = None, claimable: bool = True,
 ) -> list[FieldError]:
     """What stops a phone's change (docs/sync-protocol.md §6 M6-M7). `to_site` is the site a
-    transfer names, as found in the database (None: there is no such site)."""
+    transfer names, as found in the database (None: there is no such site). `claimable`: a new
+    entry may take this id; an id that is a stamp of another person's phone may not (§4 "Ids")."""
     if not kind.device_writable:
         return [FieldError("kind", "forbidden", f"{kind.name} entries are written by staff")]
     if current is not None and current.author_id != who.person_id:
         return [NOT_YOURS]  # the same answer as for an id nobody has used (§5 S3)
+    if current is None and not claimable:
+        return [NOT_YOURS]  # the same answer as above: whether it is used stays unknown
     if current is not None and current.kind in WELLBEING_KINDS and not _made_here_or_since(who, current):
         return [NOT_YOURS]  # wellbeing this phone may not see, it may not write either
     if current is not None and current.kind != kind.name:

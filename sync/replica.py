@@ -1,12 +1,12 @@
 """A client replica of the protocol (docs/sync-protocol.md §11), in memory and pure.
 
 The Python twin of the phone's outbox and sync modules: the tests, the benchmarks and scripts
-drive it. Time comes in as `now` (the device's own clock, in ms); ids come from `new_id`.
+drive it. Time comes in as `now` (the device's own clock, in ms); a change's id is its stamp, as on the
+phone, unless `new_id` is given.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -57,7 +57,9 @@ class Replica:
     outbox: list[Change] = field(default_factory=list)
     rejected: dict[str, Result] = field(default_factory=dict)  # change id -> its result
     urgent: set[str] = field(default_factory=set)  # ids of urgent changes (P3), as the phone marks them
-    new_id: Callable[[], str] = lambda: str(uuid.uuid4())
+    # Change ids: by default the change's own stamp, as the phone makes them (§4 "Ids"): unique,
+    # since a node never issues a stamp twice, and nearly free on the wire beside the stamp.
+    new_id: Callable[[], str] | None = None
 
     def __post_init__(self) -> None:
         if self.clock is None:
@@ -88,15 +90,23 @@ class Replica:
         self.clock, stamp = self.clock.send(now + self.offset)
         return stamp
 
-    def put(self, entry_id: str, kind: str, fields: dict[str, Any], now: int, schema: int | None = None) -> Change:
-        shown = self._overlay(entry_id, rejected=False)
+    def _change_id(self, stamp: str) -> str:
+        return self.new_id() if self.new_id else stamp
+
+    def put(
+        self, entry_id: str | None, kind: str, fields: dict[str, Any], now: int, schema: int | None = None
+    ) -> Change:
+        """A local edit; `entry_id` None makes a new entry, whose id is its first change's."""
+        shown = self._overlay(entry_id, rejected=False) if entry_id else None
         known = shown["stamps"] if shown else {}
+        stamp = self._stamp(now)
+        change_id = self._change_id(stamp)
         change = Change(
-            id=self.new_id(),
-            entry=entry_id,
+            id=change_id,
+            entry=entry_id or change_id,
             kind=kind,
             schema=schema or KINDS[kind].current,
-            stamp=self._stamp(now),
+            stamp=stamp,
             op="put",
             fields=dict(fields),
             base={name: known.get(name) for name in fields},
@@ -110,12 +120,13 @@ class Replica:
         view = self.view(entry_id)
         if view is None:
             raise KeyError(entry_id)
+        stamp = self._stamp(now)
         change = Change(
-            id=self.new_id(),
+            id=self._change_id(stamp),
             entry=entry_id,
             kind=view["kind"],
             schema=KINDS[view["kind"]].current,
-            stamp=self._stamp(now),
+            stamp=stamp,
             op="delete",
             base=self._known_stamps(entry_id),
         )

@@ -5,6 +5,8 @@ the format for both. A message is tokens separated by single spaces, every chara
 7-bit basic set, at most 160 of them:
 
     NX1 <WHAT> <device> <site> <change id> <entry id> <stamp> <at> [<item> <unit> <qty>] <note> <mac>
+
+An id that is the change's stamp (as the phone makes them since app 0.5) is the token "=".
 """
 
 from __future__ import annotations
@@ -79,13 +81,28 @@ def _untext(token: str) -> str:
         raise SmsError("malformed", "a text is not UTF-16") from None
 
 
-def _id(value: Any) -> str:
+def _id(value: Any, stamp: str) -> str:
+    """An id: "=" when it is the change's stamp, "=wall.counter" (base 36) for another stamp of
+    this phone (ids since app 0.5), else a UUID in base64url."""
+    if value == stamp:
+        return "="
+    match = _STAMP.match(value) if isinstance(value, str) else None
+    if match and match[3] == stamp[19:]:
+        return f"={_base36(int(match[1]))}.{_base36(int(match[2], 16))}"
     if not isinstance(value, str) or not _UUID.match(value):
         raise SmsError("unsupported", "only UUID ids fit in an SMS")
     return _b64(uuid.UUID(value).bytes)
 
 
-def _unid(token: str) -> str:
+def _unid(token: str, stamp: str) -> str:
+    if token == "=":
+        return stamp
+    if token.startswith("="):
+        wall_token, _, counter_token = token[1:].partition(".")
+        wall, counter = _unbase36(wall_token), _unbase36(counter_token)
+        if not (0 <= wall < 10**13 and 0 <= counter <= 0xFFFF):
+            raise SmsError("malformed", f"{token!r} is not an id")
+        return f"{wall:013d}-{counter:04x}-{stamp[19:]}"
     data = _unb64(token)
     if len(data) != 16:
         raise SmsError("malformed", f"{token!r} is not an id")
@@ -158,7 +175,8 @@ def encode(change: dict[str, Any], key: str) -> str:
     note = fields.get("note", "")
     if not isinstance(note, str) or ("note" in fields and not note):
         raise SmsError("unsupported", "an empty note is not sent")
-    tokens = [TAG, what, device, _text(fields["site"]), _id(change.get("id")), _id(change.get("entry")),
+    stamp = change["stamp"]
+    tokens = [TAG, what, device, _text(fields["site"]), _id(change.get("id"), stamp), _id(change.get("entry"), stamp),
               f"{_base36(wall)}.{_base36(counter)}", _base36(fields["at"] - wall)]
     if what == "REQUEST":
         if not isinstance(fields.get("item"), str) or not isinstance(fields.get("unit"), str):
@@ -187,10 +205,10 @@ def parse(text: str) -> Parsed:
     expected = 13 if kind == "request" else 10
     if len(tokens) != expected:
         raise SmsError("malformed", f"{tokens[1]} has {expected} parts, not {len(tokens)}")
-    device, site, cid, eid, stamp, at = tokens[2:8]
+    device, site, cid, eid, stamp_token, at = tokens[2:8]
     if not _DEVICE.match(device):
         raise SmsError("malformed", f"{device!r} is not a device id")
-    wall_token, _, counter_token = stamp.partition(".")
+    wall_token, _, counter_token = stamp_token.partition(".")
     wall, counter = _unbase36(wall_token), _unbase36(counter_token)
     if not (0 <= wall < 10**13 and 0 <= counter <= 0xFFFF):
         raise SmsError("malformed", "the stamp is out of range")
@@ -203,9 +221,10 @@ def parse(text: str) -> Parsed:
     note = _untext(tokens[-2])
     if note:
         fields["note"] = note
+    stamp = f"{wall:013d}-{counter:04x}-{device}"
     change = {
-        "id": _unid(cid), "entry": _unid(eid), "kind": kind, "schema": SCHEMA[kind], "op": "put",
-        "stamp": f"{wall:013d}-{counter:04x}-{device}", "fields": fields, "base": dict.fromkeys(fields),
+        "id": _unid(cid, stamp), "entry": _unid(eid, stamp), "kind": kind, "schema": SCHEMA[kind], "op": "put",
+        "stamp": stamp, "fields": fields, "base": dict.fromkeys(fields),
     }
     return Parsed(device=device, change=change, body=text.rsplit(" ", 1)[0], mac=tokens[-1])
 

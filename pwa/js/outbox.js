@@ -145,10 +145,10 @@ const same = (/** @type {any} */ a, /** @type {any} */ b) => (blank(a) && blank(
  * @returns {Promise<string>} the entry id
  */
 export async function save(kind, entryId, fields, opts = {}) {
-  const entry = entryId || crypto.randomUUID();
+  let entry = entryId;
   const wrote = await tx(["entries", "outbox", "meta"], "readwrite", async (s) => {
-    const server = /** @type {Entry|undefined} */ (await req(s.entries.get(entry)));
-    const changes = /** @type {Change[]} */ (await req(s.outbox.index("entry").getAll(entry)))
+    const server = /** @type {Entry|undefined} */ (entry ? await req(s.entries.get(entry)) : undefined);
+    const changes = /** @type {Change[]} */ (entry ? await req(s.outbox.index("entry").getAll(entry)) : [])
       .filter((c) => c.status !== "rejected");
     const view = server || changes.length ? overlay(server, changes) : null;
     /** @type {Record<string, any>} */
@@ -162,11 +162,11 @@ export async function save(kind, entryId, fields, opts = {}) {
     /** @type {Record<string, string|null>} */
     const base = {};
     for (const f of Object.keys(set)) base[f] = view?.stamps[f] ?? null;
-    await append(s, { entry, kind, op: "put", fields: set, base, urgent: isUrgent(kind, { ...view?.fields, ...set }) });
+    entry = await append(s, { entry, kind, op: "put", fields: set, base, urgent: isUrgent(kind, { ...view?.fields, ...set }) });
     return true;
   });
   if (wrote) notify("local-edit", { entry });
-  return entry;
+  return /** @type {string} */ (entry);
 }
 
 /**
@@ -198,10 +198,13 @@ export async function discard(changeId) {
 }
 
 /**
- * Stamp and store one change, bumping the clock, inside the caller's transaction.
+ * Stamp and store one change, bumping the clock, inside the caller's transaction. Its id is its
+ * stamp, and a new entry's id its first change's: a node never issues a stamp twice, and the
+ * same string three times in a change costs a few bytes gzipped, where two UUIDs cost 38 (§4).
  * @param {Record<string, IDBObjectStore>} s
- * @param {{entry: string, kind: string, op: "put"|"delete", fields?: Record<string, any>,
+ * @param {{entry: string|null, kind: string, op: "put"|"delete", fields?: Record<string, any>,
  *   base: Record<string, string|null>, urgent: boolean}} c
+ * @returns {Promise<string>} the entry id
  */
 async function append(s, c) {
   const clock = await req(s.meta.get("clock"));
@@ -211,13 +214,14 @@ async function append(s, c) {
   const sent = send(clock, now);
   /** @type {Change} */
   const change = {
-    id: crypto.randomUUID(), entry: c.entry, kind: c.kind, schema: /** @type {Record<string, number>} */ (SCHEMA)[c.kind] || 1, op: c.op,
+    id: sent.stamp, entry: c.entry || sent.stamp, kind: c.kind, schema: /** @type {Record<string, number>} */ (SCHEMA)[c.kind] || 1, op: c.op,
     stamp: sent.stamp, base: c.base, n, urgent: c.urgent, status: "pending", created: now,
   };
   if (c.fields) change.fields = c.fields;
   s.outbox.put(change);
   s.meta.put(sent.clock, "clock");
   s.meta.put(n, "n");
+  return change.entry;
 }
 
 /** Re-render on any data change. @param {() => void} fn @returns {() => void} unsubscribe */

@@ -40,8 +40,13 @@ function text(v) {
   return `*${b64(bytes)}`;
 }
 
-/** @param {any} v */
-function id(v) {
+/** An id: "=" when it is the change's stamp, "=wall.counter" (base 36) for another stamp of
+ * this phone (ids since app 0.5), else a UUID in base64url.
+ * @param {any} v @param {string} stamp */
+function id(v, stamp) {
+  if (v === stamp) return "=";
+  const m = STAMP.exec(v);
+  if (m && m[3] === stamp.slice(19)) return `=${Number(m[1]).toString(36)}.${parseInt(m[2], 16).toString(36)}`;
   if (typeof v !== "string" || !UUID.test(v)) throw unsupported("only UUID ids fit in an SMS");
   const hex = v.replace(/-/g, "");
   return b64(Uint8Array.from({ length: 16 }, (_, i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16)));
@@ -98,7 +103,7 @@ export async function encode(change, key) {
   const wall = Number(m[1]);
   const note = "note" in fields ? fields.note : "";
   if (typeof note !== "string" || ("note" in fields && !note)) throw unsupported("an empty note is not sent");
-  const tokens = [TAG, word, m[3], text(fields.site), id(change.id), id(change.entry),
+  const tokens = [TAG, word, m[3], text(fields.site), id(change.id, change.stamp), id(change.entry, change.stamp),
     `${wall.toString(36)}.${parseInt(m[2], 16).toString(36)}`, (fields.at - wall).toString(36)];
   if (word === "REQUEST") {
     if (typeof fields.item !== "string" || typeof fields.unit !== "string") throw unsupported("the request has no item or unit");

@@ -25,7 +25,7 @@ from server.services.conflict_base import stocktake_base, value_at
 from server.services.server_clock import ServerClock
 from server.services.sync_sequence import assign_seq
 from sync import ledger
-from sync.clock import parse
+from sync.clock import STAMP_RE, parse
 from sync.entries import KINDS, FieldError, Kind, check_entry, check_fields, upgrade
 from sync.merge import Edit, State, merge
 from sync.protocol import Candidate, Change, Result, SyncRequest, change_decoder, error_path
@@ -110,8 +110,10 @@ class Push:
                 error = FieldError(f"$.changes[{index}]{path[1:]}", "invalid", reason)
                 decoded.append(_rejected(_peek(raw, "id"), error))
         changes = {c.id: (c, raws[i]) for i, c in reversed(list(enumerate(decoded))) if isinstance(c, Change)}
-        claimed = await self._claim(changes)  # S3
-        earlier = await self._recorded([i for i in changes if i not in claimed])
+        await self._persons([_node(i) for change, _ in changes.values() for i in (change.id, change.entry)])
+        taken = {i for i in changes if not self._ours(i)}  # refused as a used id would be, unclaimed
+        claimed = await self._claim({i: c for i, c in changes.items() if i not in taken})  # S3
+        earlier = await self._recorded([i for i in changes if i not in claimed and i not in taken])
         await self._load({change.entry for change, _ in changes.values()})
         sites = await self._sites({c.fields.get("to_site") for c, _ in changes.values()})
         first: dict[str, Result] = {}
@@ -119,6 +121,10 @@ class Push:
         for item in decoded:
             if isinstance(item, Result):
                 results.append(item)
+                continue
+            if item.id in taken:
+                self.spoiled.add(item.entry)
+                results.append(_rejected(item.id, CHANGE_ID_TAKEN))
                 continue
             if item.id in first or item.id not in claimed:
                 self.spoiled.add(item.entry)
@@ -167,6 +173,12 @@ class Push:
             first = msgspec.convert(stored, Result)
         return Result(id=change_id, status="duplicate", first=first.status, errors=first.errors, stamp=first.stamp)
 
+    def _ours(self, some_id: str) -> bool:
+        """An id that is a stamp (§4 "Ids") names the phone that made it: only that phone's
+        person may use it. Any other id (a UUID of an older app) is anyone's to claim."""
+        node = _node(some_id)
+        return node is None or self.persons.get(node) == self.who.person_id
+
     async def _persons(self, device_ids: list[str | None]) -> None:
         """Whose phone each device is (a change from another phone of this person is theirs)."""
         unknown = {d for d in device_ids if d is not None and d not in self.persons}
@@ -207,7 +219,8 @@ class Push:
         row = self._row(change.entry)
         to_site = fields.get("to_site")
         errors += device_write_errors(
-            self.who, kind, change.op, fields, row, sites.get(to_site) if isinstance(to_site, str) else None
+            self.who, kind, change.op, fields, row, sites.get(to_site) if isinstance(to_site, str) else None,
+            claimable=self._ours(change.entry),
         )
         if row is None and change.op == "delete":
             errors.append(NOT_YOURS)
@@ -437,6 +450,12 @@ def server_change_row(clock: ServerClock, entry_id: str, stamp: str, moment: dat
 
 def server_change(clock: ServerClock, entry_id: str, stamp: str, moment: datetime, body: dict) -> ChangeLog:
     return ChangeLog(**server_change_row(clock, entry_id, stamp, moment, body))
+
+
+def _node(some_id: str) -> str | None:
+    """The device that made an id that is a stamp; None for any other id."""
+    match = STAMP_RE.match(some_id)
+    return match[3] if match else None
 
 
 def _millis(moment: datetime) -> int:

@@ -60,6 +60,9 @@ def test_hundreds_of_changes_go_in_one_request_and_come_back_without_their_echo(
 
     [pushed] = [b for b in bodies if b["changes"]]
     assert len(pushed["changes"]) == N and pushed["fold"] is True and "limit" not in pushed
+    # Ids are stamps (§4 "Ids"): a new entry's id is its first change's, which is its stamp.
+    assert [c["entry"] for c in pushed["changes"]] == ids
+    assert all(c["id"] == c["stamp"] == c["entry"] for c in pushed["changes"])
     [answer] = [a.json() for a in answers if a.json()["results"]]
     assert {r["status"] for r in answer["results"]} == {"applied"} and all(r.get("seq") for r in answer["results"])
     assert not set(ids) & {e["id"] for e in answer["entries"]}, "the answer echoed the phone's own changes"

@@ -4,7 +4,9 @@ and what another device's change got, are not told."""
 from __future__ import annotations
 
 import msgspec
+from sqlalchemy import select
 
+from server.models import Entry
 from tests.support.world import START, World, shift
 
 
@@ -64,3 +66,43 @@ def test_a_change_another_phone_of_the_same_person_sent_is_a_duplicate_not_taken
     (again,) = _push(new, msgspec.to_builtins(change))
 
     assert again.status == "duplicate" and again.first == "applied" and again.stamp == first.stamp
+
+
+def test_ids_that_are_another_persons_stamps_answer_alike_used_or_not(world: World) -> None:
+    """Since app 0.5 a phone's ids are its stamps (§4 "Ids"), which can be guessed: an id that is
+    a stamp of another person's phone is refused the same whether or not it is used, and is not
+    spent."""
+    lina, zhang = world.phone("lina"), world.phone("zhangwei")
+    made = lina.replica.put(None, "shift", shift(lina.site), START)
+    lina.sync(START)
+    unused = f"{START + 1:013d}-0000-{lina.replica.device}"
+    assert made.id == made.entry == made.stamp and made.stamp.endswith(lina.replica.device)
+
+    def put(change_id: str, entry: str) -> dict:
+        return {**_raw_change(change_id, entry, "put", fields=shift(zhang.site)), "base": dict.fromkeys(shift(zhang.site))}
+
+    used_entry, unused_entry, used_change, unused_change = _push(
+        zhang, put("z1", made.entry), put("z2", unused), put(made.id, "z-entry-1"), put(unused, "z-entry-2"))
+
+    assert used_entry.status == unused_entry.status == used_change.status == unused_change.status == "rejected"
+    assert msgspec.to_builtins(used_entry.errors) == msgspec.to_builtins(unused_entry.errors)
+    assert [e.field for e in used_entry.errors] == ["entry"]
+    assert msgspec.to_builtins(used_change.errors) == msgspec.to_builtins(unused_change.errors)
+    assert [e.field for e in used_change.errors] == ["id"]
+    # Lina's phone sends that id later: it was not spent, and it is hers.
+    (hers,) = _push(lina, {**_raw_change(unused, unused, "put", fields=shift(lina.site)),
+                           "base": dict.fromkeys(shift(lina.site))})
+    assert hers.status == "applied"
+
+
+def test_a_persons_new_phone_sends_what_their_old_phone_made(world: World) -> None:
+    """A phone enrolled again keeps its outbox (§9): its changes' ids are stamps of the old
+    device, which is the same person's."""
+    old = world.phone("zhangwei")
+    change = old.replica.put(None, "shift", shift(old.site), START)
+    new = world.phone("zhangwei")
+
+    (answer,) = _push(new, msgspec.to_builtins(change))
+
+    assert answer.status == "applied"
+    assert world.scalars(select(Entry.author_id).where(Entry.id == change.entry)) == ["zhangwei"]
