@@ -90,9 +90,9 @@ class Phone:
     @classmethod
     def open(cls, server: ServerProcess, device: str, token: str, work: workload.PhoneWork | None = None
              ) -> Phone:
-        rng = random.Random(work.person if work else device)  # change ids from the workload's seed too
-        # A phone that knows its person folds its own changes in, as the app does (§4).
-        replica = Replica(device=device, person=work.person if work else None, new_id=lambda: workload.new_id(rng))
+        # A phone that knows its person folds its own changes in, and its ids are its stamps, as
+        # the app's (§4).
+        replica = Replica(device=device, person=work.person if work else None)
         return cls(replica, BenchTransport(httpx.Client(base_url=server.url, timeout=300), token), work)
 
 
@@ -172,8 +172,8 @@ def push_pass(server: ServerProcess, phones: list[Phone]) -> Push:
 def make(phone: Phone, now: int, sites: list[str]) -> None:
     """The phone's workload, each entry stamped at the moment it was made (a phone's clock was
     right all along: no entry is `time_suspect`, §7 K6)."""
-    for at, entry_id, kind, found in phone.work.entries(now, sites):
-        phone.replica.put(entry_id, kind, found, at)
+    for at, kind, found in phone.work.entries(now, sites):
+        phone.replica.put(None, kind, found, at)
 
 
 def round_trips(phone: Phone, changes: int = 500, seed: int = 2) -> int:
@@ -181,8 +181,8 @@ def round_trips(phone: Phone, changes: int = 500, seed: int = 2) -> int:
     now = int(time.time() * 1000)
     sync(phone.replica, phone.transport)
     more = workload.PhoneWork(phone.work.person, phone.work.site, workload.phones(seed, 1, changes)[0].items)
-    for _at, entry_id, kind, found in more.entries(now, [phone.work.site]):
-        phone.replica.put(entry_id, kind, found, now)
+    for _at, kind, found in more.entries(now, [phone.work.site]):
+        phone.replica.put(None, kind, found, now)
     return sync(phone.replica, phone.transport)
 
 

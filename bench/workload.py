@@ -65,18 +65,17 @@ def fields(kind: str, rng: random.Random, site: str, at: int, other_sites: list[
 
 @dataclass
 class PhoneWork:
-    """One phone's person, site and the entries it will push: (entry id, kind, fields(now))."""
+    """One phone's person, site and the entries it will push."""
 
     person: str
     site: str
-    items: list[tuple[str, str, int, dict]] = field(default_factory=list)  # id, kind, ms before now, seed
+    items: list[tuple[str, int, int]] = field(default_factory=list)  # kind, ms before now, seed
 
-    def entries(self, now: int, sites: list[str]) -> list[tuple[int, str, str, dict]]:
-        """(made at, entry id, kind, fields), in the order the worker made them: a phone stamps
-        each entry when it is made, so its stamps follow its times."""
-        made = [(now - ago, entry_id, kind, seed) for entry_id, kind, ago, seed in self.items]
-        return [(at, entry_id, kind, fields(kind, random.Random(seed), self.site, at, sites))
-                for at, entry_id, kind, seed in sorted(made)]
+    def entries(self, now: int, sites: list[str]) -> list[tuple[int, str, dict]]:
+        """(made at, kind, fields), in the order the worker made them: a phone stamps each entry
+        when it is made, so its stamps follow its times (and its ids are those stamps)."""
+        made = sorted((now - ago, kind, seed) for kind, ago, seed in self.items)
+        return [(at, kind, fields(kind, random.Random(seed), self.site, at, sites)) for at, kind, seed in made]
 
 
 def phones(seed: int = 1, count: int = 50, entries: int = 200) -> list[PhoneWork]:
@@ -87,7 +86,7 @@ def phones(seed: int = 1, count: int = 50, entries: int = 200) -> list[PhoneWork
         phone = PhoneWork(person=f"bw{n:03d}", site=f"bs{n // PHONES_PER_SITE:02d}")
         for _ in range(entries):
             ago = rng.randint(HOUR, DAYS * DAY)
-            phone.items.append((new_id(rng), pick(rng, MIX), ago, rng.getrandbits(32)))
+            phone.items.append((pick(rng, MIX), ago, rng.getrandbits(32)))
         work.append(phone)
     return work
 

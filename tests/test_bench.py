@@ -21,7 +21,7 @@ from tests.support.world import in_session
 NOW = 1_764_000_000_000
 
 
-def entries_of(seed: int) -> list[tuple[int, str, str, dict]]:
+def entries_of(seed: int) -> list[tuple[int, str, dict]]:
     work = workload.phones(seed, count=20, entries=50)
     return [e for phone in work for e in phone.entries(NOW, workload.sites(work))]
 
@@ -39,10 +39,10 @@ def test_each_phones_entries_come_in_the_order_they_were_made() -> None:
 
 def test_the_workload_is_the_mix_and_every_entry_is_valid() -> None:
     entries = entries_of(1)
-    kinds = Counter(kind for _, _, kind, _ in entries)
+    kinds = Counter(kind for _, kind, _ in entries)
     assert set(kinds) == {"shift", "supply", "checkin"}
     assert kinds["shift"] > kinds["supply"] > kinds["checkin"]
-    for at, _id, kind, fields in entries:
+    for at, kind, fields in entries:
         msgspec.convert(fields, KINDS[kind].struct)  # raises on an invalid entry
         assert KINDS[kind].check(fields) == []
         assert max(fields.get(name) or 0 for name in KINDS[kind].time_fields) < NOW  # none in the future
@@ -117,5 +117,5 @@ def test_the_table_passes_ceilings_and_floors_rightly() -> None:
     assert printed[-2].endswith("| – | FAIL |") and printed[-1].endswith("| > 150.00 | FAIL |")
 
 
-def test_phone_ids_are_uuids_from_the_seed() -> None:
+def test_the_fillers_ids_follow_from_the_seed() -> None:
     assert workload.new_id(random.Random(3)) == workload.new_id(random.Random(3))
