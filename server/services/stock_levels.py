@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Entry, StockLevel
@@ -63,24 +63,29 @@ def days_left(row: StockLevel, now: int) -> float | None:
 
 
 async def refresh(session: AsyncSession, rows: Iterable[Entry]) -> None:
-    """Recompute the ledgers the written entries touch (deleted ones too: they leave it)."""
+    """Recompute the ledgers the written entries touch (deleted ones too: they leave it), from
+    one read of their sites' movements of those items."""
     pairs = {(site, row.fields["item"]) for row in rows if row.kind == "supply"
              for site in {row.fields.get("site"), row.fields.get("to_site")} - {None}}
-    now = _now()
-    for site, item in sorted(pairs):
-        await _recompute(session, site, item, now)
-
-
-async def _recompute(session: AsyncSession, site: str, item: str, now: int) -> None:
+    if not pairs:
+        return
+    sites, items = sorted({site for site, _ in pairs}), sorted({item for _, item in pairs})
     found = await session.execute(
         select(Entry.id, Entry.fields, Entry.stamps)
-        .where(Entry.kind == "supply", Entry.deleted.is_(False), or_(Entry.site_id == site, Entry.to_site == site))
-        .where(Entry.fields["item"].as_string() == item)
+        .where(Entry.kind == "supply", Entry.deleted.is_(False), or_(Entry.site_id.in_(sites), Entry.to_site.in_(sites)))
+        .where(Entry.fields["item"].as_string().in_(items))
     )
-    moves = [m for m in (movement(*row) for row in found) if ledger.counts_at(m, site)]
-    await session.execute(delete(StockLevel).where(StockLevel.site_id == site, StockLevel.item == item))
-    if moves:
-        await session.execute(insert(StockLevel).values(**level(moves, site, item, now)))
+    ledgers: dict[tuple[str, str], list[dict[str, Any]]] = {pair: [] for pair in pairs}
+    for m in (movement(*row) for row in found):
+        for site in {m.get("site"), m.get("to_site")} - {None}:
+            if (site, m.get("item")) in ledgers and ledger.counts_at(m, site):
+                ledgers[(site, m["item"])].append(m)
+    await session.execute(delete(StockLevel).where(
+        or_(*(and_(StockLevel.site_id == site, StockLevel.item == item) for site, item in sorted(pairs)))))
+    now = _now()
+    levels = [level(moves, site, item, now) for (site, item), moves in sorted(ledgers.items()) if moves]
+    if levels:
+        await session.execute(insert(StockLevel), levels)
 
 
 def _now() -> int:
