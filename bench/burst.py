@@ -3,8 +3,8 @@
     .venv/bin/python -m bench.burst [--phones 1000] [--entries 20] [--at-once 50]
                                     [--databases sqlite postgres] [--workers 1 2] [--normal]
 
-Each phone is enrolled in the database first, then sends one push of `--entries` new shifts;
-at most `--at-once` requests are in flight. Prints, per database and worker count, syncs/s,
+Each phone is a person of its own, twenty to a site, enrolled in the database first; it sends
+one push of `--entries` shifts begun in the last hours, with an empty cursor. At most `--at-once` requests are in flight. Prints, per database and worker count, syncs/s,
 p50 and p99 latency and the count of 5xx answers. `--normal` adds a run on SQLite with
 `synchronous=NORMAL`, to weigh what FULL costs. Never part of the test suite.
 """
@@ -26,6 +26,7 @@ import msgspec
 from bench.sync_cost import FOLD
 from tests.support.aio import run
 from tests.support.burst import batches, burst, enrol_phones
+from tests.support.world import HOUR
 from tests.support.databases import postgres_available, postgres_database, sqlite_url
 from tests.support.server_process import ServerProcess
 
@@ -97,8 +98,9 @@ def measure(kind: str, workers: int, phones: int, entries: int, at_once: int, no
         server_class = NormalSyncServer if normal else ServerProcess
         server = server_class(url, Path(tmp) / "server.log", workers=workers).start()
         try:
-            enrolled = enrol_phones(url, phones)
-            work = [(phone, folded(body)) for phone in enrolled for body in batches(phone, 1, entries)]
+            enrolled = enrol_phones(url, phones, people=True)
+            start = time.time_ns() // 1_000_000 - entries * HOUR  # open shifts of the last hours
+            work = [(phone, folded(body)) for phone in enrolled for body in batches(phone, 1, entries, start=start)]
             started = time.perf_counter()
             outcomes = run(burst(server.url, work, at_once))
             elapsed = time.perf_counter() - started

@@ -14,6 +14,8 @@ import httpx
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.demo import TOWNSHIP
+from server.models import Person, Site
 from server.services.enrolment import enrol, issue_code
 from sync.protocol import SyncResponse
 from sync.replica import Replica
@@ -40,11 +42,23 @@ class Outcome:
     results: dict[str, str] = field(default_factory=dict)
 
 
-def enrol_phones(database_url: str, count: int) -> list[Phone]:
+def enrol_phones(database_url: str, count: int, people: bool = False) -> list[Phone]:
+    """`count` phones enrolled now: of the demo's two workers, or (`people`) each of a person of
+    its own, twenty people to a site, as a township's phones are."""
+
     async def work(session: AsyncSession) -> list[Phone]:
         phones, now = [], datetime.now(UTC)
+        workers = WORKERS
+        if people:
+            workers = [f"burst{n:05d}" for n in range(count)]
+            session.add_all(Site(id=f"burst-site{n // 20:04d}", name=f"站点{n // 20}", township=TOWNSHIP)
+                            for n in range(0, count, 20))
+            await session.flush()
+            session.add_all(Person(id=person, name=person, role="worker", site_id=f"burst-site{n // 20:04d}",
+                                   township=TOWNSHIP) for n, person in enumerate(workers))
+            await session.flush()
         for n in range(count):
-            code = await issue_code(session, WORKERS[n % len(WORKERS)], now)
+            code = await issue_code(session, workers[n % len(workers)], now)
             device, token, _person, site = await enrol(session, code, now)
             phones.append(Phone(device.id, token, site.id))
         return phones
@@ -52,11 +66,12 @@ def enrol_phones(database_url: str, count: int) -> list[Phone]:
     return run(in_session(database_url, work))
 
 
-def batches(phone: Phone, count: int, size: int, tag: str = "b") -> list[bytes]:
-    """`count` request bodies of `size` new shifts each, from a phone that has not pulled yet."""
+def batches(phone: Phone, count: int, size: int, tag: str = "b", start: int = START) -> list[bytes]:
+    """`count` request bodies of `size` new shifts each, an hour apart from `start`, from a phone
+    that has not pulled yet."""
     replica, now = Replica(device=phone.device), time.time_ns() // 1_000_000
     for i in range(count * size):
-        replica.put(f"{tag}-{phone.device}-{i:04d}", "shift", shift(phone.site, START + i * HOUR), now)
+        replica.put(f"{tag}-{phone.device}-{i:04d}", "shift", shift(phone.site, start + i * HOUR), now)
     body = replica.request(now)
     return [
         msgspec.json.encode({**body, "changes": body["changes"][k * size:(k + 1) * size]})
