@@ -222,7 +222,7 @@ class Push:
             self.who, kind, change.op, fields, row, sites.get(to_site) if isinstance(to_site, str) else None,
             claimable=self._ours(change.entry),
         )
-        if row is None and change.op == "delete":
+        if row is None and change.op == "delete" and NOT_YOURS not in errors:
             errors.append(NOT_YOURS)
         if errors:
             return _rejected(change.id, *errors)

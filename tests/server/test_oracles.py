@@ -81,14 +81,17 @@ def test_ids_that_are_another_persons_stamps_answer_alike_used_or_not(world: Wor
     def put(change_id: str, entry: str) -> dict:
         return {**_raw_change(change_id, entry, "put", fields=shift(zhang.site)), "base": dict.fromkeys(shift(zhang.site))}
 
-    used_entry, unused_entry, used_change, unused_change = _push(
-        zhang, put("z1", made.entry), put("z2", unused), put(made.id, "z-entry-1"), put(unused, "z-entry-2"))
+    used_entry, unused_entry, used_change, unused_change, used_gone, unused_gone = _push(
+        zhang, put("z1", made.entry), put("z2", unused), put(made.id, "z-entry-1"), put(unused, "z-entry-2"),
+        _raw_change("z3", made.entry, "delete"), _raw_change("z4", unused, "delete"))
 
     assert used_entry.status == unused_entry.status == used_change.status == unused_change.status == "rejected"
     assert msgspec.to_builtins(used_entry.errors) == msgspec.to_builtins(unused_entry.errors)
     assert [e.field for e in used_entry.errors] == ["entry"]
     assert msgspec.to_builtins(used_change.errors) == msgspec.to_builtins(unused_change.errors)
     assert [e.field for e in used_change.errors] == ["id"]
+    assert msgspec.to_builtins(used_gone.errors) == msgspec.to_builtins(unused_gone.errors)
+    assert [e.field for e in used_gone.errors] == ["entry"]
     # Lina's phone sends that id later: it was not spent, and it is hers.
     (hers,) = _push(lina, {**_raw_change(unused, unused, "put", fields=shift(lina.site)),
                            "base": dict.fromkeys(shift(lina.site))})
