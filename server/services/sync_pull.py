@@ -7,45 +7,54 @@ import hashlib
 from collections.abc import Sequence
 
 import msgspec
-from sqlalchemy import Select, and_, not_, select, union_all
+from sqlalchemy import Select, Text, and_, bindparam, cast, not_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from server.models import Conflict, Entry, SyncCounter
 from server.policy import Principal, device_scope
+from sync.compact import compact as compacted
 from sync.protocol import PAGE_BYTES
 from sync.protocol import Entry as WireEntry
 
 CHUNK = 1000  # rows read at a time while a page fills: about PAGE_BYTES of typical entries
 _encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.decode
 
 
 async def pull(
-    session: AsyncSession, who: Principal, cursor: int, limit: int, fold: dict[str, int] | None = None
-) -> tuple[list[WireEntry], str, bool]:
-    """§5.1: entries after the cursor up to the committed counter, in seq order, until their JSON
-    reaches PAGE_BYTES or `limit` of them. An entry in `fold` still at the seq given there is
-    the phone's own change, which the phone folds in itself (§4): left out. A seq names one
-    write of one entry, so an entry changed since the push (a new seq) is sent."""
+    session: AsyncSession,
+    who: Principal,
+    cursor: int,
+    limit: int,
+    fold: dict[str, int] | None = None,
+    compact: bool = False,
+    room: int = PAGE_BYTES,
+) -> tuple[list[msgspec.Raw], str, bool]:
+    """§5.1: entries after the cursor up to the committed counter, in seq order, each as the JSON
+    it is sent as, while they fit in `room` bytes of a JSON list (at least one entry a page) and
+    are at most `limit`. An entry in `fold` still at the seq given there is the phone's own
+    change, which the phone folds in itself (§4): left out. A seq names one write of one entry,
+    so an entry changed since the push (a new seq) is sent. `compact`: compact entries (§4)."""
     high = await session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
-    skip = _runs(sorted((fold or {}).values()))
-    dialect = session.bind.dialect.name
-    entries: list[WireEntry] = []
-    size, last, more = 0, cursor, True
-    while more and size < PAGE_BYTES and len(entries) < limit:
+    statement = pull_statement(who, high, session.bind.dialect.name, _runs(sorted((fold or {}).values())))
+    entries: list[msgspec.Raw] = []
+    size, last, more, full = 2, cursor, True, False  # 2: the list's brackets
+    previous = 0  # the seq of the entry before, which a compact entry's seq is counted from
+    while more and not full and len(entries) < limit:
         want = min(limit - len(entries), CHUNK)
-        rows = (await session.scalars(pull_statement(who, last, high, want + 1, dialect, skip))).all()
+        rows = (await session.execute(statement, {"after": last, "rows": want + 1})).all()
         more = len(rows) > want
         rows = rows[:want]
         open_fields = await open_conflicts(session, [r.id for r in rows])
         for row in rows:
-            if size >= PAGE_BYTES:
-                more = True
-                break
             entry = to_wire(row, open_fields.get(row.id, []))
-            entries.append(entry)
-            size += len(_encode(entry))
-            last = row.seq
+            sent = _encode(compacted(_decoded(entry), previous, entry.fields) if compact else entry)
+            if entries and size + 1 + len(sent) > room:  # 1: the comma before it
+                more = full = True
+                break
+            entries.append(msgspec.Raw(sent))
+            size += len(sent) + (len(entries) > 1)
+            last = previous = row.seq
     return entries, f"{last if more else high}.{scope_of(who)}", more
 
 
@@ -60,23 +69,31 @@ def _runs(seqs: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def pull_statement(
-    who: Principal, cursor: int, high: int, limit: int, dialect: str, skip: Sequence[tuple[int, int]] = ()
-) -> Select:
-    """The first `limit` entries of `who`'s scope in (cursor, high], by seq, but for the runs of
-    seq in `skip`: each part of the scope read as an index range on seq, the parts merged in seq order,
-    nothing sorted.
+_COLUMNS = ("id", "kind", "schema", "site_id", "author_id", "device_id", "fields", "stamps", "seq",
+            "deleted", "flags")
+
+
+def pull_statement(who: Principal, high: int, dialect: str, skip: Sequence[tuple[int, int]] = ()) -> Select:
+    """The first `:rows` entries of `who`'s scope in (`:after`, high], by seq, but for the runs
+    of seq in `skip`: each part of the scope read as an index range on seq, the parts merged in
+    seq order, nothing sorted. Made once a pull; its JSON columns come as the text stored.
 
     SQLite merges a compound `ORDER BY seq LIMIT` by reading each part in index order, but
     would sort a limited subquery's rows again. PostgreSQL needs the limit inside each part to
     prefer that ordered index scan (a Merge Append) to a bitmap scan of all of it and a sort."""
-    window = and_(Entry.seq > cursor, Entry.seq <= high)
+    rows = bindparam("rows")
+    window = and_(Entry.seq > bindparam("after"), Entry.seq <= high)
     window = and_(window, *(not_(Entry.seq.between(first, last)) for first, last in skip))
-    parts = [select(Entry).where(part, window) for part in device_scope(who)]
+    columns = [Entry.__table__.c[name] for name in _COLUMNS]
+    parts = [select(*columns).where(part, window) for part in device_scope(who)]
     if dialect == "postgresql":
-        parts = [select(part.order_by(Entry.seq).limit(limit).subquery()) for part in parts]
+        parts = [select(part.order_by(Entry.seq).limit(rows).subquery()) for part in parts]
     merged = union_all(*parts).subquery()
-    return select(aliased(Entry, merged)).order_by(merged.c.seq).limit(limit)
+    # The JSON columns as the text stored (PostgreSQL `json` keeps it as written): not decoded
+    # only to be sent as they are (`_Spliced`).
+    read = [cast(merged.c[name], Text) if name in ("fields", "stamps", "flags") else merged.c[name]
+            for name in _COLUMNS]
+    return select(*read).order_by(merged.c.seq).limit(rows)
 
 
 def scope_of(who: Principal) -> str:
@@ -109,7 +126,9 @@ async def open_conflicts(session: AsyncSession, entry_ids: list[str]) -> dict[st
     return found
 
 
-def to_wire(row: Entry, conflicts: list[str]) -> WireEntry:
+def to_wire(row, conflicts: list[str]) -> WireEntry:
+    """A row of `pull_statement` as sent: its JSON columns spliced in as the database holds them
+    (msgspec.Raw; written by msgspec, server/db.py), not decoded only to be encoded again."""
     return WireEntry(
         id=row.id,
         kind=row.kind,
@@ -117,10 +136,15 @@ def to_wire(row: Entry, conflicts: list[str]) -> WireEntry:
         site=row.site_id,
         author=row.author_id,
         device=row.device_id,
-        fields=row.fields,
-        stamps=row.stamps,
+        fields=msgspec.Raw(row.fields),
+        stamps=msgspec.Raw(row.stamps),
         seq=row.seq,
         deleted=row.deleted,
         conflicts=sorted(conflicts),
-        flags=row.flags,
+        flags=msgspec.Raw(row.flags) if row.flags != "[]" else [],
     )
+
+
+def _decoded(entry: WireEntry) -> WireEntry:
+    """`to_wire`'s entry with the fields and stamps a compact entry is made from decoded."""
+    return msgspec.structs.replace(entry, fields=_decode(entry.fields), stamps=_decode(entry.stamps))

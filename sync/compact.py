@@ -1,0 +1,67 @@
+"""Compact entries in a pull (docs/sync-protocol.md §4 `compact`), for a client that asks.
+
+An entry's fields are usually all written by one change, on the author's phone, so its stamps
+are one stamp repeated, naming the entry's own device; and the entries of a page come in seq
+order. A compact entry is an array (sync.protocol.CompactEntry): that stamp once, without the
+device, only the stamps that differ from it, `site` only when it is not `fields["site"]`, the
+seq as the step from the entry before it, and no trailing defaults.
+
+The server makes them (`compact`), the Python replica (`expand`) and the phone
+(pwa/js/sync-apply.js `expand`) read them; one rule, with the vectors tests/vectors/compact.json.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sync.protocol import CompactEntry, Entry
+
+_DEFAULTS = [{}, None, False, [], []]  # CompactEntry's trailing items, from `stamps` on
+_REQUIRED = 8  # the items before them
+
+
+def shared(fields: dict[str, Any], stamps: dict[str, str]) -> tuple[str | None, dict[str, str]]:
+    """(the stamp most of the fields carry, the first field's on a tie; the stamps that are not
+    it), or (None, every stamp) when there are no fields or one has no stamp."""
+    values = [stamps.get(name) for name in fields]
+    if not values or None in values:
+        return None, stamps
+    stamp = values[0] if values.count(values[0]) == len(values) else max(values, key=values.count)
+    return stamp, {name: value for name, value in stamps.items() if value != stamp or name not in fields}
+
+
+def compact(entry: Entry, after: int, fields: Any = None) -> list[Any]:
+    """`entry` as a compact entry, the entry before it in the answer at seq `after` (0 for the
+    first). `fields`: what to send for its fields (the server splices the stored JSON)."""
+    stamp, rest = shared(entry.fields, entry.stamps)
+    if stamp is not None and stamp.count("-") == 2 and stamp.endswith("-" + entry.device):
+        stamp = stamp[: -len(entry.device) - 1]
+    site = None if entry.fields.get("site") == entry.site else entry.site
+    wire = [entry.id, entry.kind, entry.schema, entry.author, entry.device,
+            entry.fields if fields is None else fields, stamp, entry.seq - after,
+            rest, site, entry.deleted, entry.conflicts, entry.flags]
+    while len(wire) > _REQUIRED and wire[-1] == _DEFAULTS[len(wire) - _REQUIRED - 1]:
+        wire.pop()
+    return wire
+
+
+def expand(wire: CompactEntry, after: int) -> Entry:
+    """The entry a compact entry stands for, the entry before it in the answer at seq `after`."""
+    stamps = wire.stamps
+    if wire.stamp is not None:
+        stamp = wire.stamp if wire.stamp.count("-") == 2 else f"{wire.stamp}-{wire.device}"
+        stamps = {**{name: stamp for name in wire.fields}, **wire.stamps}
+    return Entry(
+        id=wire.id, kind=wire.kind, schema=wire.schema,
+        site=wire.fields.get("site") if wire.site is None else wire.site,
+        author=wire.author, device=wire.device, fields=wire.fields, stamps=stamps, seq=after + wire.seq,
+        deleted=wire.deleted, conflicts=wire.conflicts, flags=wire.flags,
+    )
+
+
+def held(entries: list[Entry] | list[CompactEntry]) -> list[Entry]:
+    """An answer's entries as a client holds them, compact or not."""
+    found: list[Entry] = []
+    for entry in entries:
+        found.append(expand(entry, found[-1].seq if found else 0) if isinstance(entry, CompactEntry) else entry)
+    return found
