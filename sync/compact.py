@@ -16,9 +16,6 @@ from typing import Any
 
 from sync.protocol import CompactEntry, Entry
 
-_DEFAULTS = [{}, None, False, [], []]  # CompactEntry's trailing items, from `stamps` on
-_REQUIRED = 8  # the items before them
-
 
 def shared(fields: dict[str, Any], stamps: dict[str, str]) -> tuple[str | None, dict[str, str]]:
     """(the stamp most of the fields carry, the first field's on a tie; the stamps that are not
@@ -26,25 +23,36 @@ def shared(fields: dict[str, Any], stamps: dict[str, str]) -> tuple[str | None, 
     values = [stamps.get(name) for name in fields]
     if not values or None in values:
         return None, stamps
-    stamp = values[0] if values.count(values[0]) == len(values) else max(values, key=values.count)
+    stamp = values[0]
+    if values.count(stamp) == len(values):  # the usual entry: one change wrote every field
+        if len(stamps) == len(values):
+            return stamp, {}
+    else:
+        stamp = max(values, key=values.count)
     return stamp, {name: value for name, value in stamps.items() if value != stamp or name not in fields}
 
 
 def compact(entry: Entry, after: int, fields: Any = None) -> list[Any]:
     """`entry` as a compact entry, the entry before it in the answer at seq `after` (0 for the
     first). `fields`: what to send for its fields (the server splices the stored JSON)."""
-    stamp, rest = shared(entry.fields, entry.stamps)
-    if stamp is not None and stamp.count("-") == 2 and stamp.endswith("-" + entry.device):
-        stamp = stamp[: -len(entry.device) - 1]
-    site = None if entry.fields.get("site") == entry.site else entry.site
-    wire = [entry.id, entry.kind, entry.schema, entry.author, entry.device,
-            entry.fields if fields is None else fields, stamp, entry.seq - after,
-            rest, site, entry.deleted, entry.conflicts, entry.flags]
-    while len(wire) > _REQUIRED and wire[-1] == _DEFAULTS[len(wire) - _REQUIRED - 1]:
-        wire.pop()
-    return wire
+    return compact_parts(entry.id, entry.kind, entry.schema, entry.site, entry.author, entry.device,
+                         entry.fields, entry.stamps, entry.seq - after, entry.deleted, entry.conflicts,
+                         entry.flags, entry.fields if fields is None else fields)
 
 
+def compact_parts(id: str, kind: str, schema: int, site: str, author: str, device: str,
+                  fields: dict[str, Any], stamps: dict[str, str], step: int, deleted: bool,
+                  conflicts: list[str], flags: list[str], sent_fields: Any) -> list[Any]:
+    """`compact` of an entry given as its parts, as the server reads them (`step`: its seq less
+    the one before)."""
+    stamp, rest = shared(fields, stamps)
+    if stamp is not None and stamp.endswith("-" + device) and stamp.count("-") == 2:
+        stamp = stamp[: -len(device) - 1]
+    wire = [id, kind, schema, author, device, sent_fields, stamp, step,
+            rest, None if fields.get("site") == site else site, deleted, conflicts, flags]
+    # Left out at the end: the items at their defaults ({}, None, False, [], []).
+    keep = 13 if flags else 12 if conflicts else 11 if deleted else 10 if wire[9] is not None else 9 if rest else 8
+    return wire[:keep]
 def expand(wire: CompactEntry, after: int) -> Entry:
     """The entry a compact entry stands for, the entry before it in the answer at seq `after`."""
     stamps = wire.stamps

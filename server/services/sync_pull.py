@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Conflict, Entry, SyncCounter
 from server.policy import Principal, device_scope
-from sync.compact import compact as compacted
+from sync.compact import compact_parts
 from sync.protocol import PAGE_BYTES
 from sync.protocol import Entry as WireEntry
 
-CHUNK = 1000  # rows read at a time while a page fills: about PAGE_BYTES of typical entries
+FIRST_ROWS = 500  # rows read first; then about as many as the room left holds of entries that size
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.decode
 
@@ -41,14 +41,14 @@ async def pull(
     size, last, more, full = 2, cursor, True, False  # 2: the list's brackets
     previous = 0  # the seq of the entry before, which a compact entry's seq is counted from
     while more and not full and len(entries) < limit:
-        want = min(limit - len(entries), CHUNK)
+        want = min(limit - len(entries), _rows_to_fill(room - size, size / len(entries)) if entries else FIRST_ROWS)
         rows = (await session.execute(statement, {"after": last, "rows": want + 1})).all()
         more = len(rows) > want
         rows = rows[:want]
         open_fields = await open_conflicts(session, [r.id for r in rows])
         for row in rows:
-            entry = to_wire(row, open_fields.get(row.id, []))
-            sent = _encode(compacted(_decoded(entry), previous, entry.fields) if compact else entry)
+            conflicts = open_fields.get(row.id, [])
+            sent = _encode(to_compact(row, conflicts, previous) if compact else to_wire(row, conflicts))
             if entries and size + 1 + len(sent) > room:  # 1: the comma before it
                 more = full = True
                 break
@@ -56,6 +56,12 @@ async def pull(
             size += len(sent) + (len(entries) > 1)
             last = previous = row.seq
     return entries, f"{last if more else high}.{scope_of(who)}", more
+
+
+def _rows_to_fill(room: int, average: float) -> int:
+    """Rows to read next: a little more than `room` bytes of entries of `average` size, so that a
+    page takes a read or two and reads few rows it has no room for."""
+    return int(room / average * 1.1) + 8
 
 
 def _runs(seqs: list[int]) -> list[tuple[int, int]]:
@@ -145,6 +151,10 @@ def to_wire(row, conflicts: list[str]) -> WireEntry:
     )
 
 
-def _decoded(entry: WireEntry) -> WireEntry:
-    """`to_wire`'s entry with the fields and stamps a compact entry is made from decoded."""
-    return msgspec.structs.replace(entry, fields=_decode(entry.fields), stamps=_decode(entry.stamps))
+def to_compact(row, conflicts: list[str], previous: int) -> list:
+    """A row of `pull_statement` as a compact entry (§4), the entry before it at seq `previous`;
+    its fields spliced in as stored."""
+    flags = _decode(row.flags) if row.flags != "[]" else []
+    return compact_parts(row.id, row.kind, row.schema, row.site_id, row.author_id, row.device_id,
+                         _decode(row.fields), _decode(row.stamps), row.seq - previous, row.deleted,
+                         sorted(conflicts), flags, msgspec.Raw(row.fields))
