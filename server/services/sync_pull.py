@@ -64,7 +64,7 @@ async def pull(
 def _rows_to_fill(room: int, average: float) -> int:
     """Rows to read next: a little more than `room` bytes of entries of `average` size, so that a
     page takes a read or two and reads few rows it has no room for."""
-    return int(room / average * 1.1) + 8
+    return max(int(room / average * 1.1), 0) + 8
 
 
 def _runs(seqs: list[int]) -> tuple[tuple[int, int], ...]:

@@ -235,3 +235,21 @@ def test_a_page_ends_before_the_entry_that_would_take_its_answer_past_page_bytes
     assert seen == sorted(set(seen))  # in order, none twice
     if not limit:
         assert sent_rest.more is False and len(seen) == 200
+
+
+def test_a_page_counts_the_results_of_the_push_it_answers(world: World, now: int) -> None:
+    writer = world.phone()
+    for i in range(200):  # about 2 KB each: 400 KB in all
+        writer.replica.put(f"e{i:03}", "shift", {**shift(writer.site, start=now + i), "note": "记" * 600}, now)
+    writer.sync(now)
+    reader = world.phone()
+    for i in range(300):  # 300 results to answer, besides the page
+        reader.replica.put(f"r{i:03}", "shift", shift(reader.site, start=now - HOUR - i * 60_000), now)
+
+    request = {**reader.replica.request(now), "fold": True, "compact": False}
+    sent = reader.transport.client.post("/api/sync", json=request,
+                                        headers={"authorization": f"Bearer {reader.transport.token}"})
+    answer = msgspec.json.decode(sent.content, type=SyncResponse)
+
+    assert len(answer.results) == 300 and answer.more is True and answer.entries
+    assert len(sent.content) <= PAGE_BYTES
