@@ -51,8 +51,11 @@ def compact_parts(id: str, kind: str, schema: int, site: str, author: str, devic
     wire = [id, kind, schema, author, device, sent_fields, stamp, step,
             rest, None if fields.get("site") == site else site, deleted, conflicts, flags]
     # Left out at the end: the items at their defaults ({}, None, False, [], []).
-    keep = 13 if flags else 12 if conflicts else 11 if deleted else 10 if wire[9] is not None else 9 if rest else 8
+    keep = (13 if flags else 12 if conflicts else 11 if deleted
+            else 10 if wire[9] is not None else 9 if rest else 8)
     return wire[:keep]
+
+
 def expand(wire: CompactEntry, after: int) -> Entry:
     """The entry a compact entry stands for, the entry before it in the answer at seq `after`."""
     stamps = wire.stamps
@@ -71,5 +74,6 @@ def held(entries: list[Entry] | list[CompactEntry]) -> list[Entry]:
     """An answer's entries as a client holds them, compact or not."""
     found: list[Entry] = []
     for entry in entries:
-        found.append(expand(entry, found[-1].seq if found else 0) if isinstance(entry, CompactEntry) else entry)
+        compact_one = isinstance(entry, CompactEntry)
+        found.append(expand(entry, found[-1].seq if found else 0) if compact_one else entry)
     return found

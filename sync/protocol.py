@@ -57,8 +57,8 @@ class SyncRequest(Struct, forbid_unknown_fields=True):
     # The phone folds its own applied changes into its copies (§11), so the answer need not echo
     # them; older apps do not send it and get every pushed entry back.
     fold: bool = False
-    # The client reads compact entries (sync/compact.py): one stamp for the fields that share
-    # it. Older apps do not send it and get every stamp of every field (§4).
+    # The client reads compact entries (§4, sync/compact.py): arrays with one stamp for the
+    # fields that share it. Older apps do not send it and get objects with every field's stamp.
     compact: bool = False
 
 

@@ -25,7 +25,8 @@ export function fold(old, c, stamp, seq, me) {
  * @param {any[]} w @param {number} after
  */
 export function expand(w, after) {
-  const [id, kind, schema, author, device, fields, stamp, seq, rest = {}, site = null, deleted = false, conflicts = [], flags = []] = w;
+  const [id, kind, schema, author, device, fields, stamp, seq,
+    rest = {}, site = null, deleted = false, conflicts = [], flags = []] = w;
   /** @type {Record<string, string>} */
   const stamps = {};
   if (stamp !== null) {

@@ -35,7 +35,9 @@ export async function request(cursor, deviceTime, limit) {
   const all = await tx(["outbox"], "readonly", (s) => req(s.outbox.index("n").getAll()));
   const waiting = all.filter((c) => c.status !== "rejected");
   const changes = urgentFirst(waiting).slice(0, limit).map(wire);
-  const body = { protocol: PROTOCOL, app: APP_VERSION, device_time: deviceTime, cursor, fold: true, compact: true, changes };
+  const body = {
+    protocol: PROTOCOL, app: APP_VERSION, device_time: deviceTime, cursor, fold: true, compact: true, changes,
+  };
   return { body, rest: waiting.length - changes.length };
 }
 

@@ -44,7 +44,8 @@ async def pull(
     size, last, more, full = 2, cursor, True, False  # 2: the list's brackets
     previous = 0  # the seq of the entry before, which a compact entry's seq is counted from
     while more and not full and len(entries) < limit:
-        want = min(limit - len(entries), _rows_to_fill(room - size, size / len(entries)) if entries else FIRST_ROWS)
+        fill = _rows_to_fill(room - size, size / len(entries)) if entries else FIRST_ROWS
+        want = min(limit - len(entries), fill)
         rows = (await session.execute(statement, {"after": last, "high": high, "rows": want + 1})).all()
         more = len(rows) > want
         rows = rows[:want]
@@ -100,7 +101,7 @@ def pull_statement(who: Principal, dialect: str, skip: tuple[tuple[int, int], ..
         parts = [select(part.order_by(Entry.seq).limit(rows).subquery()) for part in parts]
     merged = union_all(*parts).subquery()
     # The JSON columns as the text stored (PostgreSQL `json` keeps it as written): not decoded
-    # only to be sent as they are (`_Spliced`).
+    # only to be sent as they are (`to_wire`).
     read = [cast(merged.c[name], Text) if name in ("fields", "stamps", "flags") else merged.c[name]
             for name in _COLUMNS]
     return select(*read).order_by(merged.c.seq).limit(rows)

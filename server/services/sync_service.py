@@ -46,7 +46,9 @@ async def run(
                           server_time=correction.now, clock_offset=correction.offset, reset=after is None)
     room = PAGE_BYTES - len(_encode(answer)) + 2  # the whole answer stays within PAGE_BYTES (§3)
     async with maker() as session:  # a read: on SQLite it does not queue behind the writers
-        entries, cursor, more = await pull(session, who, after or 0, request.limit, fold, request.compact, room)
+        entries, cursor, more = await pull(
+            session, who, after or 0, request.limit, fold, request.compact, room
+        )
     # The entries as they were encoded to fill the page (msgspec.Raw), not encoded again.
     return msgspec.structs.replace(answer, entries=entries, cursor=cursor, more=more)
 

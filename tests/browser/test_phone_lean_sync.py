@@ -80,6 +80,7 @@ def test_hundreds_of_changes_go_in_one_request_and_come_back_without_their_echo(
     pulls = [a.json() for a in second_answers if json.loads(a.request.post_data or "{}")["cursor"] == "0"]
     assert len(pulls) == 1 and pulls[0]["more"] is False
     assert set(ids) <= {e[0] for e in pulls[0]["entries"]}  # compact entries: arrays, the id first
-    second.wait_for_function("async (n) => (await (await import('/js/db.js')).getAll('entries')).length >= n", arg=N)
+    stored = "async (n) => (await (await import('/js/db.js')).getAll('entries')).length >= n"
+    second.wait_for_function(stored, arg=N)
     pulled = {e["id"]: e for e in local_entries(second) if e["id"] in ids}
-    assert pulled == {i: msgspec.structs.asdict(truth[i]) for i in ids}, "the new phone holds other than the server"
+    assert pulled == {i: msgspec.structs.asdict(truth[i]) for i in ids}, "the new phone holds other entries"

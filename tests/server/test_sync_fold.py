@@ -188,7 +188,8 @@ def test_an_entry_changed_after_the_push_is_pulled(world: World, now: int) -> No
         who = await device_principal(session, first.transport.token)
         return await sync_pull.pull(session, who, int(cursor.split(".")[0]), 5000, {"e1": answer.results[0].seq})
 
-    entries = [msgspec.json.decode(e, type=WireEntry) for e in world.session(pull)[0]]  # the pull of that answer, had the other phone been quicker
+    # The pull of that answer, had the other phone been quicker:
+    entries = [msgspec.json.decode(e, type=WireEntry) for e in world.session(pull)[0]]
 
     assert [(e.id, e.fields["post"]) for e in entries] == [("e1", "西门")]
 

@@ -32,7 +32,7 @@ def test_compact_vector_made(vector: dict) -> None:
     assert msgspec.json.decode(msgspec.json.encode(made)) == vector["wire"]
 
 
-def test_a_replica_asking_for_compact_entries_holds_what_one_asking_for_full_entries_holds(world: World) -> None:
+def test_a_replica_reading_compact_entries_holds_what_one_reading_full_entries_holds(world: World) -> None:
     now = time.time_ns() // 1_000_000 - 60_000
     writer = world.phone()
     for i in range(30):
