@@ -8,7 +8,8 @@
   at other sites): bytes, requests, and entries/s of the server's answers (the Python replica's
   own bookkeeping between requests is not counted).
 
-The phones send `fold: true` when the protocol has that field (sync/protocol.py SyncRequest).
+The phones send `fold: true` when the protocol has that field (sync/protocol.py SyncRequest), and
+`compact: true` where the Python replica does (sync/replica.py `request`).
 
 Run: python -m bench.sync_cost [--quick]   (python -m bench.run prints these against the budgets)
 """

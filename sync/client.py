@@ -9,11 +9,12 @@ from typing import Any, Callable, Protocol
 import httpx
 import msgspec
 
-from sync.protocol import SyncResponse
+from sync.protocol import CompactAnswer, SyncResponse
 from sync.replica import Replica
 
 _encoder = msgspec.json.Encoder()
-_response_decoder = msgspec.json.Decoder(SyncResponse)
+_full_decoder = msgspec.json.Decoder(SyncResponse)
+_compact_decoder = msgspec.json.Decoder(CompactAnswer)
 
 
 class Transport(Protocol):
@@ -45,7 +46,7 @@ class HttpTransport:
         self.bytes_sent = 0
         self.bytes_received = 0
 
-    def __call__(self, request: dict[str, Any]) -> SyncResponse:
+    def __call__(self, request: dict[str, Any]) -> SyncResponse | CompactAnswer:
         body = _encoder.encode(request)
         headers = {"authorization": f"Bearer {self.token}", "content-type": "application/json"}
         if self.compress and len(body) > 1024:
@@ -56,7 +57,7 @@ class HttpTransport:
         self.bytes_received += int(answer.headers.get("content-length") or len(answer.content))
         if answer.status_code != 200:
             raise SyncError(answer.status_code, answer.content)
-        return _response_decoder.decode(answer.content)
+        return (_compact_decoder if request.get("compact") else _full_decoder).decode(answer.content)
 
 
 def sync(replica: Replica, transport: Transport, clock: Callable[[], int] | None = None) -> int:

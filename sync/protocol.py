@@ -16,7 +16,7 @@ from sync.entries import FieldError
 PROTOCOL = 1
 MAX_CHANGES = 500
 MAX_PAGE = 5000  # entries a phone may ask for in one page; PAGE_BYTES is what usually ends a page
-PAGE_BYTES = 262_144  # a page ends once its entries' JSON reaches this (at least one entry a page)
+PAGE_BYTES = 262_144  # a page's whole answer stays within this (but for a page of one entry larger)
 MAX_BODY = 1024 * 1024
 MAX_MILLIS = 9_999_999_999_999  # 13 digits, as in a stamp: the year 2286
 # 18 digits stay below 2^63 (a BIGINT); the scope is 8 hex digits (sync_pull.scope_of). A
@@ -57,6 +57,9 @@ class SyncRequest(Struct, forbid_unknown_fields=True):
     # The phone folds its own applied changes into its copies (§11), so the answer need not echo
     # them; older apps do not send it and get every pushed entry back.
     fold: bool = False
+    # The client reads compact entries (§4, sync/compact.py): arrays with one stamp for the
+    # fields that share it. Older apps do not send it and get objects with every field's stamp.
+    compact: bool = False
 
 
 class Result(Struct, omit_defaults=True):
@@ -89,6 +92,25 @@ class Entry(Struct, omit_defaults=True):
     flags: list[str] = []
 
 
+class CompactEntry(Struct, array_like=True):
+    """An entry in the answer to a request with `compact` (§4, sync/compact.py): an array in this
+    order, its trailing items left out where they are at their defaults."""
+
+    id: str
+    kind: str
+    schema: int
+    author: str
+    device: str
+    fields: dict[str, Any]
+    stamp: str | None  # the stamp its fields share; without "-device" when it is `device`'s
+    seq: int  # its seq less the seq of the entry before it in the answer (the first: less 0)
+    stamps: dict[str, str] = {}  # the stamps that are not `stamp`
+    site: str | None = None  # None: fields["site"]
+    deleted: bool = False
+    conflicts: list[str] = []
+    flags: list[str] = []
+
+
 class SyncResponse(Struct):
     results: list[Result]
     entries: list[Entry]
@@ -97,6 +119,12 @@ class SyncResponse(Struct):
     server_time: int
     clock_offset: int
     reset: bool = False  # drop every pulled entry before storing these (the scope changed)
+
+
+class CompactAnswer(SyncResponse):
+    """A SyncResponse as a client that sent `compact` reads it."""
+
+    entries: list[CompactEntry]
 
 
 class Enrolment(Struct, forbid_unknown_fields=True):

@@ -13,11 +13,12 @@ from typing import Any, Callable
 import msgspec
 
 from sync.clock import Clock
+from sync.compact import held as pulled_entries
 from sync.constants import CLOCK_TOLERANCE_MS
 from sync.entries import KINDS
 from sync.merge import Edit, State, merge
 from sync.outbox import is_urgent, overlay, urgent_first
-from sync.protocol import MAX_CHANGES, PROTOCOL, Change, Entry, Result, SyncResponse
+from sync.protocol import MAX_CHANGES, PROTOCOL, Change, CompactAnswer, Entry, Result, SyncResponse
 
 
 def folded(held: Entry | None, change: Change, stamp: str, seq: int, person: str, device: str) -> Entry:
@@ -156,10 +157,11 @@ class Replica:
             "device_time": now + self.offset,
             "cursor": self.cursor,
             "changes": msgspec.to_builtins(ordered),
+            "compact": True,
         }
         return {**request, "fold": True} if self.person else request
 
-    def receive(self, answer: SyncResponse, now: int) -> None:
+    def receive(self, answer: SyncResponse | CompactAnswer, now: int) -> None:
         sent = {c.id: c for c in self.outbox}
         done = set()
         for result in answer.results:
@@ -177,14 +179,15 @@ class Replica:
             self.clock = Clock(self.device, corrected_now, 0)
         if answer.reset:
             self.entries = {}
-        echoed = {entry.id for entry in answer.entries}
+        pulled = pulled_entries(answer.entries)
+        echoed = {entry.id for entry in pulled}
         for result in answer.results:
             change = sent.get(result.id)
             # Its echo left out: fold the change into what the phone holds, in batch order (§4).
             if change and result.status == "applied" and result.seq and change.entry not in echoed:
                 held = self.entries.get(change.entry)
                 self.entries[change.entry] = folded(held, change, result.stamp, result.seq, self.person, self.device)
-        for entry in answer.entries:
+        for entry in pulled:
             self.entries[entry.id] = entry
             for stamp in entry.stamps.values():
                 self.clock = self.clock.receive(stamp, corrected_now)

@@ -19,12 +19,43 @@ export function fold(old, c, stamp, seq, me) {
   };
 }
 
+/**
+ * §4 compact, the twin of sync/compact.py `expand`: the entry a compact entry (an array) stands
+ * for, `after` the seq of the entry before it in the answer (0 for the first).
+ * @param {any[]} w @param {number} after
+ */
+export function expand(w, after) {
+  const [id, kind, schema, author, device, fields, stamp, seq,
+    rest = {}, site = null, deleted = false, conflicts = [], flags = []] = w;
+  /** @type {Record<string, string>} */
+  const stamps = {};
+  if (stamp !== null) {
+    const full = stamp.split("-").length === 3 ? stamp : `${stamp}-${device}`;
+    for (const name of Object.keys(fields)) stamps[name] = full;
+  }
+  return {
+    id, kind, schema, site: site ?? fields.site, author, device, fields, stamps: { ...stamps, ...rest },
+    seq: after + seq, deleted, conflicts, flags,
+  };
+}
+
+/** An answer's entries as we hold them, compact (arrays) or not. @param {any} answer */
+export function entriesOf(answer) {
+  let seq = 0;
+  return (answer.entries || []).map((/** @type {any} */ e) => {
+    const held = Array.isArray(e) ? expand(e, seq) : e;
+    seq = held.seq;
+    return held;
+  });
+}
+
 /** @param {any} answer @param {number} offset @param {{person: string, device: string}} me */
 export function store(answer, offset, me) {
   return tx(["outbox", "entries", "meta"], "readwrite", async (s) => {
     /** @type {string[]} */
     const seen = [];
-    const echoed = new Set((answer.entries || []).map((/** @type {any} */ e) => e.id));
+    const entries = entriesOf(answer);
+    const echoed = new Set(entries.map((e) => e.id));
     // The person's site changed: the server pulls from the start, so drop what was pulled.
     if (answer.reset) s.entries.clear();
     for (const r of answer.results || []) {
@@ -40,7 +71,7 @@ export function store(answer, offset, me) {
         s.entries.put(fold(await req(s.entries.get(c.entry)), c, r.stamp, r.seq, me));
       }
     }
-    for (const e of answer.entries || []) {
+    for (const e of entries) {
       s.entries.put(e); // server state wins; pending changes stay laid on top
       for (const st of Object.values(e.stamps || {})) seen.push(st);
     }

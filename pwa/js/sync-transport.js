@@ -27,14 +27,17 @@ export function urgentFirst(changes) {
 }
 
 /**
- * P2, P3: up to `limit` changes, urgent first, rejected ones held back; `fold`: no echo (§4).
+ * P2, P3: up to `limit` changes, urgent first, rejected ones held back; `fold`: no echo (§4);
+ * `compact`: entries as arrays (§4, sync-apply.js `expand`).
  * @param {string} cursor @param {number} deviceTime @param {number} limit
  */
 export async function request(cursor, deviceTime, limit) {
   const all = await tx(["outbox"], "readonly", (s) => req(s.outbox.index("n").getAll()));
   const waiting = all.filter((c) => c.status !== "rejected");
   const changes = urgentFirst(waiting).slice(0, limit).map(wire);
-  const body = { protocol: PROTOCOL, app: APP_VERSION, device_time: deviceTime, cursor, fold: true, changes };
+  const body = {
+    protocol: PROTOCOL, app: APP_VERSION, device_time: deviceTime, cursor, fold: true, compact: true, changes,
+  };
   return { body, rest: waiting.length - changes.length };
 }
 

@@ -3,53 +3,72 @@ seq order, up to the committed counter."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Sequence
 
 import msgspec
-from sqlalchemy import Select, and_, not_, select, union_all
+from sqlalchemy import Select, Text, and_, bindparam, cast, not_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from server.models import Conflict, Entry, SyncCounter
 from server.policy import Principal, device_scope
+from sync.compact import compact_parts
 from sync.protocol import PAGE_BYTES
 from sync.protocol import Entry as WireEntry
 
-CHUNK = 1000  # rows read at a time while a page fills: about PAGE_BYTES of typical entries
+FIRST_ROWS = 500  # rows read first; then about as many as the room left holds of entries that size
 _encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.decode
 
 
 async def pull(
-    session: AsyncSession, who: Principal, cursor: int, limit: int, fold: dict[str, int] | None = None
-) -> tuple[list[WireEntry], str, bool]:
-    """§5.1: entries after the cursor up to the committed counter, in seq order, until their JSON
-    reaches PAGE_BYTES or `limit` of them. An entry in `fold` still at the seq given there is
-    the phone's own change, which the phone folds in itself (§4): left out. A seq names one
-    write of one entry, so an entry changed since the push (a new seq) is sent."""
+    session: AsyncSession,
+    who: Principal,
+    cursor: int,
+    limit: int,
+    fold: dict[str, int] | None = None,
+    compact: bool = False,
+    room: int = PAGE_BYTES,
+) -> tuple[list[msgspec.Raw], str, bool]:
+    """§5.1: entries after the cursor up to the committed counter, in seq order, each as the JSON
+    it is sent as, while they fit in `room` bytes of a JSON list (at least one entry a page) and
+    are at most `limit`. An entry in `fold` still at the seq given there is the phone's own
+    change, which the phone folds in itself (§4): left out. A seq names one write of one entry,
+    so an entry changed since the push (a new seq) is sent. `compact`: compact entries (§4)."""
     high = await session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
-    skip = _runs(sorted((fold or {}).values()))
-    dialect = session.bind.dialect.name
-    entries: list[WireEntry] = []
-    size, last, more = 0, cursor, True
-    while more and size < PAGE_BYTES and len(entries) < limit:
-        want = min(limit - len(entries), CHUNK)
-        rows = (await session.scalars(pull_statement(who, last, high, want + 1, dialect, skip))).all()
+    dialect, skip = session.bind.dialect.name, _runs(sorted((fold or {}).values()))
+    # Built once a pull, and kept for a phone's next pulls when nothing is skipped: building it
+    # costs more than reading a page (a Principal is frozen: another scope is another key).
+    statement = pull_statement(who, dialect, skip) if skip else _kept_statement(who, dialect)
+    entries: list[msgspec.Raw] = []
+    size, last, more, full = 2, cursor, True, False  # 2: the list's brackets
+    previous = 0  # the seq of the entry before, which a compact entry's seq is counted from
+    while more and not full and len(entries) < limit:
+        fill = _rows_to_fill(room - size, size / len(entries)) if entries else FIRST_ROWS
+        want = min(limit - len(entries), fill)
+        rows = (await session.execute(statement, {"after": last, "high": high, "rows": want + 1})).all()
         more = len(rows) > want
         rows = rows[:want]
-        open_fields = await open_conflicts(session, [r.id for r in rows])
+        open_fields = await open_conflicts(session, [r[0] for r in rows])
         for row in rows:
-            if size >= PAGE_BYTES:
-                more = True
+            conflicts = open_fields.get(row[0], [])
+            sent = _encode(to_compact(row, conflicts, previous) if compact else to_wire(row, conflicts))
+            if entries and size + 1 + len(sent) > room:  # 1: the comma before it
+                more = full = True
                 break
-            entry = to_wire(row, open_fields.get(row.id, []))
-            entries.append(entry)
-            size += len(_encode(entry))
-            last = row.seq
+            entries.append(msgspec.Raw(sent))
+            size += len(sent) + (len(entries) > 1)
+            last = previous = row[8]
     return entries, f"{last if more else high}.{scope_of(who)}", more
 
 
-def _runs(seqs: list[int]) -> list[tuple[int, int]]:
+def _rows_to_fill(room: int, average: float) -> int:
+    """Rows to read next: a little more than `room` bytes of entries of `average` size, so that a
+    page takes a read or two and reads few rows it has no room for."""
+    return max(int(room / average * 1.1), 0) + 8
+
+
+def _runs(seqs: list[int]) -> tuple[tuple[int, int], ...]:
     """Sorted seqs as runs of consecutive values: a push's seqs are one run, or a few."""
     runs: list[tuple[int, int]] = []
     for seq in seqs:
@@ -57,26 +76,38 @@ def _runs(seqs: list[int]) -> list[tuple[int, int]]:
             runs[-1] = (runs[-1][0], seq)
         else:
             runs.append((seq, seq))
-    return runs
+    return tuple(runs)
 
 
-def pull_statement(
-    who: Principal, cursor: int, high: int, limit: int, dialect: str, skip: Sequence[tuple[int, int]] = ()
-) -> Select:
-    """The first `limit` entries of `who`'s scope in (cursor, high], by seq, but for the runs of
-    seq in `skip`: each part of the scope read as an index range on seq, the parts merged in seq order,
-    nothing sorted.
+# Read by position (`to_wire`, `to_compact`): a Row's attributes cost more than the encoding.
+_COLUMNS = ("id", "kind", "schema", "site_id", "author_id", "device_id", "fields", "stamps", "seq",
+            "deleted", "flags")
+
+
+def pull_statement(who: Principal, dialect: str, skip: tuple[tuple[int, int], ...] = ()) -> Select:
+    """The first `:rows` entries of `who`'s scope in (`:after`, `:high`], by seq, but for the
+    runs of seq in `skip`: each part of the scope read as an index range on seq, the parts
+    merged in seq order, nothing sorted. Its JSON columns come as the text stored.
 
     SQLite merges a compound `ORDER BY seq LIMIT` by reading each part in index order, but
     would sort a limited subquery's rows again. PostgreSQL needs the limit inside each part to
     prefer that ordered index scan (a Merge Append) to a bitmap scan of all of it and a sort."""
-    window = and_(Entry.seq > cursor, Entry.seq <= high)
+    rows = bindparam("rows")
+    window = and_(Entry.seq > bindparam("after"), Entry.seq <= bindparam("high"))
     window = and_(window, *(not_(Entry.seq.between(first, last)) for first, last in skip))
-    parts = [select(Entry).where(part, window) for part in device_scope(who)]
+    columns = [Entry.__table__.c[name] for name in _COLUMNS]
+    parts = [select(*columns).where(part, window) for part in device_scope(who)]
     if dialect == "postgresql":
-        parts = [select(part.order_by(Entry.seq).limit(limit).subquery()) for part in parts]
+        parts = [select(part.order_by(Entry.seq).limit(rows).subquery()) for part in parts]
     merged = union_all(*parts).subquery()
-    return select(aliased(Entry, merged)).order_by(merged.c.seq).limit(limit)
+    # The JSON columns as the text stored (PostgreSQL `json` keeps it as written): not decoded
+    # only to be sent as they are (`to_wire`).
+    read = [cast(merged.c[name], Text) if name in ("fields", "stamps", "flags") else merged.c[name]
+            for name in _COLUMNS]
+    return select(*read).order_by(merged.c.seq).limit(rows)
+
+
+_kept_statement = functools.lru_cache(maxsize=256)(pull_statement)
 
 
 def scope_of(who: Principal) -> str:
@@ -109,18 +140,18 @@ async def open_conflicts(session: AsyncSession, entry_ids: list[str]) -> dict[st
     return found
 
 
-def to_wire(row: Entry, conflicts: list[str]) -> WireEntry:
-    return WireEntry(
-        id=row.id,
-        kind=row.kind,
-        schema=row.schema,
-        site=row.site_id,
-        author=row.author_id,
-        device=row.device_id,
-        fields=row.fields,
-        stamps=row.stamps,
-        seq=row.seq,
-        deleted=row.deleted,
-        conflicts=sorted(conflicts),
-        flags=row.flags,
-    )
+def to_wire(row: tuple, conflicts: list[str]) -> WireEntry:
+    """A row of `pull_statement` as sent: its JSON columns spliced in as the database holds them
+    (msgspec.Raw; written by msgspec, server/db.py), not decoded only to be encoded again."""
+    id_, kind, schema, site, author, device, fields, stamps, seq, deleted, flags = row
+    return WireEntry(id_, kind, schema, site, author, device, msgspec.Raw(fields), msgspec.Raw(stamps), seq,
+                     deleted, sorted(conflicts), msgspec.Raw(flags) if flags != "[]" else [])
+
+
+def to_compact(row: tuple, conflicts: list[str], previous: int) -> list:
+    """A row of `pull_statement` as a compact entry (§4), the entry before it at seq `previous`;
+    its fields spliced in as stored."""
+    id_, kind, schema, site, author, device, fields, stamps, seq, deleted, flags = row
+    return compact_parts(id_, kind, schema, site, author, device, _decode(fields), _decode(stamps),
+                         seq - previous, deleted, sorted(conflicts), _decode(flags) if flags != "[]" else [],
+                         msgspec.Raw(fields))

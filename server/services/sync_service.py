@@ -3,6 +3,7 @@ in a read (sync_pull) (docs/sync-protocol.md §5)."""
 
 from __future__ import annotations
 
+import msgspec
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,9 +14,11 @@ from server.services.clock_correction import Correction
 from server.services.server_clock import ServerClock
 from server.services.sync_pull import pull, pull_from
 from server.services.sync_push import push
-from sync.protocol import SyncRequest, SyncResponse
+from sync.protocol import PAGE_BYTES, SyncRequest, SyncResponse
 
 RETRIES = 3
+LONGEST_CURSOR = "9" * 18 + ".ffffffff"  # protocol.CURSOR_PATTERN
+_encode = msgspec.json.Encoder().encode
 
 
 async def run(
@@ -39,18 +42,15 @@ async def run(
             if attempt == RETRIES - 1 or not _retryable(err):
                 raise
     test_hooks.pause_at("after_commit", bool(request.changes))
+    answer = SyncResponse(results=results, entries=[], cursor=LONGEST_CURSOR, more=False,
+                          server_time=correction.now, clock_offset=correction.offset, reset=after is None)
+    room = PAGE_BYTES - len(_encode(answer)) + 2  # the whole answer stays within PAGE_BYTES (§3)
     async with maker() as session:  # a read: on SQLite it does not queue behind the writers
-        entries, cursor, more = await pull(session, who, after or 0, request.limit, fold)
-    reset = after is None
-    return SyncResponse(
-        results=results,
-        entries=entries,
-        cursor=cursor,
-        more=more,
-        server_time=correction.now,
-        clock_offset=correction.offset,
-        reset=reset,
-    )
+        entries, cursor, more = await pull(
+            session, who, after or 0, request.limit, fold, request.compact, room
+        )
+    # The entries as they were encoded to fill the page (msgspec.Raw), not encoded again.
+    return msgspec.structs.replace(answer, entries=entries, cursor=cursor, more=more)
 
 
 def _retryable(err: DBAPIError) -> bool:

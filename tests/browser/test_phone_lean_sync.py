@@ -59,13 +59,14 @@ def test_hundreds_of_changes_go_in_one_request_and_come_back_without_their_echo(
     go_online_and_sync(page)
 
     [pushed] = [b for b in bodies if b["changes"]]
-    assert len(pushed["changes"]) == N and pushed["fold"] is True and "limit" not in pushed
+    assert len(pushed["changes"]) == N and pushed["fold"] is True and pushed["compact"] is True
+    assert "limit" not in pushed
     # Ids are stamps (§4 "Ids"): a new entry's id is its first change's, which is its stamp.
     assert [c["entry"] for c in pushed["changes"]] == ids
     assert all(c["id"] == c["stamp"] == c["entry"] for c in pushed["changes"])
     [answer] = [a.json() for a in answers if a.json()["results"]]
     assert {r["status"] for r in answer["results"]} == {"applied"} and all(r.get("seq") for r in answer["results"])
-    assert not set(ids) & {e["id"] for e in answer["entries"]}, "the answer echoed the phone's own changes"
+    assert not set(ids) & {e[0] for e in answer["entries"]}, "the answer echoed the phone's own changes"
     assert outbox(page) == []
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-test=shift-item]')].every((e) => e.dataset.state === 'synced')"
@@ -81,4 +82,8 @@ def test_hundreds_of_changes_go_in_one_request_and_come_back_without_their_echo(
     # A first pull sends no changes, so its body is small and never gzipped.
     pulls = [a.json() for a in second_answers if json.loads(a.request.post_data or "{}")["cursor"] == "0"]
     assert len(pulls) == 1 and pulls[0]["more"] is False
-    assert set(ids) <= {e["id"] for e in pulls[0]["entries"]}
+    assert set(ids) <= {e[0] for e in pulls[0]["entries"]}  # compact entries: arrays, the id first
+    stored = "async (n) => (await (await import('/js/db.js')).getAll('entries')).length >= n"
+    second.wait_for_function(stored, arg=N)
+    pulled = {e["id"]: e for e in local_entries(second) if e["id"] in ids}
+    assert pulled == {i: msgspec.structs.asdict(truth[i]) for i in ids}, "the new phone holds other entries"

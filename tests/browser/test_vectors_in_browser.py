@@ -23,6 +23,7 @@ DAYS = json.loads((VECTORS / "days.json").read_text("utf-8"))
 SUBSIDY = json.loads((VECTORS / "subsidy.json").read_text("utf-8"))
 REST = json.loads((VECTORS / "rest.json").read_text("utf-8"))
 FOLD = json.loads((VECTORS / "fold.json").read_text("utf-8"))
+COMPACT = json.loads((VECTORS / "compact.json").read_text("utf-8"))
 
 RUN_CLOCK = """async (vectors) => {
   const { send, receive } = await import("/js/clock.js");
@@ -100,6 +101,12 @@ RUN_FOLD = """async (vectors) => {
 }"""
 
 
+RUN_COMPACT = """async (vectors) => {
+  const { entriesOf } = await import("/js/sync-apply.js");
+  return vectors.map((v) => entriesOf({ entries: v.wire }));
+}"""
+
+
 def run_in_page(new_phone: Callable[..., Page], script: str, vectors: list[dict], **options: object) -> dict:
     page = new_phone(**options)
     response = page.goto("/manifest.webmanifest")
@@ -159,3 +166,8 @@ def test_rest_js_passes_every_rest_vector_on_a_phone_set_to_utc(new_phone: Calla
 def test_sync_apply_js_folds_every_fold_vector(new_phone: Callable[..., Page]) -> None:
     outcomes = run_in_page(new_phone, RUN_FOLD, FOLD)
     assert outcomes == {v["comment"]: v["expected"] for v in FOLD}
+
+
+def test_sync_apply_js_reads_every_compact_vector(new_phone: Callable[..., Page]) -> None:
+    outcomes = run_in_page(new_phone, RUN_COMPACT, COMPACT)
+    assert outcomes == {v["comment"]: v["entries"] for v in COMPACT}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 from alembic import command
 from sqlalchemy import event, insert, select, text, update
 
@@ -61,7 +62,7 @@ async def _pull_and_plan(url: str) -> tuple[list[str], list[str]]:
         while more:
             async with db.session_maker(engine)() as session:
                 entries, wire_cursor, more = await sync_pull.pull(session, WHO, cursor, 200)
-            pulled += [entry.id for entry in entries]
+            pulled += [msgspec.json.decode(entry)["id"] for entry in entries]
             cursor = int(wire_cursor.partition(".")[0])
         event.remove(engine.sync_engine, "before_cursor_execute", capture)
 

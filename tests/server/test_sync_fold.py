@@ -15,7 +15,11 @@ from sync.protocol import PAGE_BYTES, SyncResponse
 from sync.protocol import Entry as WireEntry
 from tests.support.world import HOUR, Phone, World, shift
 
-_encode = msgspec.json.Encoder().encode
+
+
+class _RawPage(msgspec.Struct):
+    entries: list[msgspec.Raw]
+    more: bool
 
 
 @pytest.fixture
@@ -184,7 +188,8 @@ def test_an_entry_changed_after_the_push_is_pulled(world: World, now: int) -> No
         who = await device_principal(session, first.transport.token)
         return await sync_pull.pull(session, who, int(cursor.split(".")[0]), 5000, {"e1": answer.results[0].seq})
 
-    entries, _, _ = world.session(pull)  # the pull of that answer, had the other phone been quicker
+    # The pull of that answer, had the other phone been quicker:
+    entries = [msgspec.json.decode(e, type=WireEntry) for e in world.session(pull)[0]]
 
     assert [(e.id, e.fields["post"]) for e in entries] == [("e1", "西门")]
 
@@ -202,25 +207,50 @@ def test_five_hundred_changes_take_one_round_trip(world: World, now: int) -> Non
     assert answer.more is False
 
 
-@pytest.mark.parametrize("limit", [None, 7])
-def test_a_page_ends_once_its_entries_reach_page_bytes(world: World, now: int, limit: int | None) -> None:
+@pytest.mark.parametrize(("limit", "compact"), [(None, False), (None, True), (7, False)])
+def test_a_page_ends_before_the_entry_that_would_take_its_answer_past_page_bytes(
+    world: World, now: int, limit: int | None, compact: bool
+) -> None:
     writer = world.phone()
     for i in range(200):  # about 2 KB each: 400 KB in all
         writer.replica.put(f"e{i:03}", "shift", {**shift(writer.site, start=now + i), "note": "记" * 600}, now)
     writer.sync(now)
     reader = world.phone()
 
-    request = {"protocol": 1, "device_time": now, "fold": True} | ({"limit": limit} if limit else {})
-    first = reader.transport(request)
-    rest = reader.transport({**request, "cursor": first.cursor})
+    def ask(cursor: str) -> bytes:  # the answer as sent, unzipped
+        request = {"protocol": 1, "device_time": now, "fold": True, "compact": compact, "cursor": cursor}
+        sent = reader.transport.client.post("/api/sync", json=request | ({"limit": limit} if limit else {}),
+                                            headers={"authorization": f"Bearer {reader.transport.token}"})
+        return sent.content
 
-    sizes = [len(_encode(e)) for e in first.entries]
-    assert first.more is True
+    first = ask("0")
+    rest = ask(msgspec.json.decode(first)["cursor"])
+    sent_first, sent_rest = (msgspec.json.decode(body, type=_RawPage) for body in (first, rest))
+
+    assert sent_first.more is True
     if limit:
-        assert len(first.entries) == limit
-    else:
-        assert sum(sizes[:-1]) < PAGE_BYTES <= sum(sizes)
-    seen = [e.id for e in first.entries + rest.entries]
+        assert len(sent_first.entries) == limit
+    else:  # the next entry and its comma would not have fitted (a compact one counts its seq from 0 there)
+        assert len(first) <= PAGE_BYTES < len(first) + 1 + len(sent_rest.entries[0])
+    seen = [msgspec.json.decode(e)[0 if compact else "id"] for e in sent_first.entries + sent_rest.entries]
     assert seen == sorted(set(seen))  # in order, none twice
     if not limit:
-        assert rest.more is False and len(seen) == 200
+        assert sent_rest.more is False and len(seen) == 200
+
+
+def test_a_page_counts_the_results_of_the_push_it_answers(world: World, now: int) -> None:
+    writer = world.phone()
+    for i in range(200):  # about 2 KB each: 400 KB in all
+        writer.replica.put(f"e{i:03}", "shift", {**shift(writer.site, start=now + i), "note": "记" * 600}, now)
+    writer.sync(now)
+    reader = world.phone()
+    for i in range(300):  # 300 results to answer, besides the page
+        reader.replica.put(f"r{i:03}", "shift", shift(reader.site, start=now - HOUR - i * 60_000), now)
+
+    request = {**reader.replica.request(now), "fold": True, "compact": False}
+    sent = reader.transport.client.post("/api/sync", json=request,
+                                        headers={"authorization": f"Bearer {reader.transport.token}"})
+    answer = msgspec.json.decode(sent.content, type=SyncResponse)
+
+    assert len(answer.results) == 300 and answer.more is True and answer.entries
+    assert len(sent.content) <= PAGE_BYTES

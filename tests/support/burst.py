@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.demo import TOWNSHIP
 from server.models import Person, Site
 from server.services.enrolment import enrol, issue_code
-from sync.protocol import SyncResponse
+from sync.protocol import CompactAnswer
 from sync.replica import Replica
 from tests.support.aio import run
 from tests.support.world import HOUR, START, in_session, shift
 
 WORKERS = ["zhangwei", "lina"]  # the demo's two frontline workers, one per site
-_decode = msgspec.json.Decoder(SyncResponse)
+_decode = msgspec.json.Decoder(CompactAnswer)  # replica.request asks for compact entries
 
 
 @dataclass
