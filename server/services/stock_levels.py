@@ -70,10 +70,12 @@ async def refresh(session: AsyncSession, rows: Iterable[Entry]) -> None:
     if not pairs:
         return
     sites, items = sorted({site for site, _ in pairs}), sorted({item for _, item in pairs})
+    entries = Entry.__table__.c  # Core, not the ORM: a site's movements are hundreds of rows
     found = await session.execute(
-        select(Entry.id, Entry.fields, Entry.stamps)
-        .where(Entry.kind == "supply", Entry.deleted.is_(False), or_(Entry.site_id.in_(sites), Entry.to_site.in_(sites)))
-        .where(Entry.fields["item"].as_string().in_(items))
+        select(entries.id, entries.fields, entries.stamps)
+        .where(entries.kind == "supply", entries.deleted.is_(False),
+               or_(entries.site_id.in_(sites), entries.to_site.in_(sites)))
+        .where(entries.fields["item"].as_string().in_(items))
     )
     ledgers: dict[tuple[str, str], list[dict[str, Any]]] = {pair: [] for pair in pairs}
     for m in (movement(*row) for row in found):
