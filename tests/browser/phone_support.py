@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -154,6 +155,15 @@ def site_of(page: Page) -> str:
 def save(page: Page, kind: str, fields: dict, entry: str | None = None) -> str:
     """Record an edit through the app's own save (as the screens do); the entry id."""
     return page.evaluate("([k, e, f]) => window.nuanxin.save(k, e, f)", [kind, entry, fields])
+
+
+def export_file(page: Page, path: Path) -> Path:
+    """The phone's file, as the person saves it from 我的 (Me) to carry or move by hand."""
+    page.click("[data-test=nav-me]")
+    with page.expect_download() as download:
+        page.click("[data-test=export]")
+    download.value.save_as(path)
+    return path
 
 
 def now_ms() -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 from playwright.sync_api import Page
 
 from tests.browser.phone_support import (
+    export_file,
     go_offline,
     go_online_and_sync,
     new_worker,
@@ -45,11 +46,7 @@ def test_a_phone_s_file_carried_by_hand_arrives_once_and_the_phone_learns_it(
                           "kind": "day"})
     save(phone, "checkin", {"site": site_of(phone), "at": now_ms(), "type": "checkin", "fatigue": 3})
     wait_pending(phone, 2)
-    phone.click("[data-test=nav-me]")
-    with phone.expect_download() as download:
-        phone.click("[data-test=export]")
-    exported = tmp_path / "nuanxin.json"
-    download.value.save_as(exported)
+    exported = export_file(phone, tmp_path / "nuanxin.json")
 
     dashboard = new_phone(viewport={"width": 1280, "height": 900}, is_mobile=False)
     upload(dashboard, exported, "写入 2 条")

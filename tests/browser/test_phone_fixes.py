@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import Page, expect
 
 from tests.browser.phone_support import (
+    export_file,
     go_offline,
     go_online_and_sync,
     local_entries,
@@ -151,11 +152,7 @@ def test_export_then_import_on_a_new_phone_makes_no_duplicates(
         },
     )
     wait_pending(old, 2)
-    old.click("[data-test=nav-me]")
-    with old.expect_download() as download:
-        old.click("[data-test=export]")
-    exported = tmp_path / "export.json"
-    download.value.save_as(exported)
+    exported = export_file(old, tmp_path / "export.json")
 
     new = ready_phone(new_phone, server, person)
     new.click("[data-test=nav-me]")
@@ -182,11 +179,7 @@ def test_someone_elses_export_is_not_imported(
 ) -> None:
     theirs = ready_phone(new_phone, server, new_worker(server, name="李娜"))
     save(theirs, "checkin", {"site": site_of(theirs), "at": now_ms(), "type": "checkin", "fatigue": 5})
-    theirs.click("[data-test=nav-me]")
-    with theirs.expect_download() as download:
-        theirs.click("[data-test=export]")
-    exported = tmp_path / "theirs.json"
-    download.value.save_as(exported)
+    exported = export_file(theirs, tmp_path / "theirs.json")
 
     mine = ready_phone(new_phone, server, new_worker(server))
     mine.click("[data-test=nav-me]")

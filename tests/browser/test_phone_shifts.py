@@ -255,6 +255,15 @@ def test_the_subsidy_estimate_counts_approved_hours_of_this_month(
     assert estimate == [{"hours": 10, "amount": 160}, {"day": 15, "night": 20, "on_call": 10}]
 
 
+def _synced_day_shift(page: Page, now: int) -> str:
+    """A day shift from nine hours before `now` to one hour before, recorded and synced: its id."""
+    entry = save(page, "shift", {"site": site_of(page), "post": "东门卡口", "start": now - 9 * HOUR,
+                                 "end": now - HOUR, "kind": "day"})
+    page.evaluate("window.nuanxin.syncNow()")
+    wait_synced(page)
+    return entry
+
+
 def test_an_approved_shift_whose_times_change_on_the_phone_goes_back_to_review(
     new_phone: Callable[..., Page], server: ServerProcess
 ) -> None:
@@ -262,10 +271,7 @@ def test_an_approved_shift_whose_times_change_on_the_phone_goes_back_to_review(
     person = new_worker(server)
     page = ready_phone(new_phone, server, person)
     now = now_ms()
-    entry = save(page, "shift", {"site": site_of(page), "post": "东门卡口", "start": now - 9 * HOUR,
-                                 "end": now - HOUR, "kind": "day"})
-    page.evaluate("window.nuanxin.syncNow()")
-    wait_synced(page)
+    entry = _synced_day_shift(page, now)
     approve_shift(server, entry)
     page.evaluate("window.nuanxin.syncNow()")
     item = f"[data-test=shift-item][data-entry-id='{entry}']"
@@ -292,10 +298,7 @@ def test_a_returned_shift_shows_its_reason_and_a_staff_fix_of_its_times_shows_to
     person = new_worker(server)
     page = ready_phone(new_phone, server, person)
     now = now_ms()
-    entry = save(page, "shift", {"site": site_of(page), "post": "东门卡口", "start": now - 9 * HOUR,
-                                 "end": now - HOUR, "kind": "day"})
-    page.evaluate("window.nuanxin.syncNow()")
-    wait_synced(page)
+    entry = _synced_day_shift(page, now)
 
     approve_shift(server, entry, "returned", "结束时间不对，请按签到表改正")
     page.evaluate("window.nuanxin.syncNow()")
