@@ -23,7 +23,7 @@ from msgspec import Meta, Struct
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.models import Device, Entry, Person
+from server.models import Device, Person
 from server.policy import Principal, require
 from server.services import sync_push
 from server.services.audit import Actor, record
@@ -147,20 +147,16 @@ async def upload(
     correction = file_correction(phone_file, now_ms, tolerance)
     waiting = [c for c in phone_file.outbox if c.status != "rejected"]  # answered already; the phone holds them
     kinds = {c.id: c.kind for c in waiting}
-    entries = {c.id: c.entry for c in waiting}
     outcome = Outcome(person.id, device.id, device.revoked_at is not None, Counter())
     for start in range(0, len(waiting), MAX_CHANGES):
         request = SyncRequest(
             protocol=PROTOCOL, device_time=correction.device_time, app=device.app_version or "",
             changes=[msgspec.Raw(msgspec.json.encode(c.wire())) for c in waiting[start:start + MAX_CHANGES]],
         )
-        results, _ = await sync_push.push(session, phone, request, correction, clock)
+        results, _ = await sync_push.push(session, phone, request, correction, clock, mark=frozenset({CARRIED}))
         for result in results:
             outcome.counts[result.status] += 1
-            if result.status in ("applied", "conflict"):
-                entry = await session.get(Entry, entries[result.id])
-                entry.flags = sorted({*entry.flags, CARRIED})
-            elif result.status == "rejected":
+            if result.status == "rejected":
                 outcome.rejected.append((kinds.get(result.id, ""), list(result.errors)))
     # A file is not a sync: the phone's last contact and clock offset stay as they were.
     await session.execute(update(Device).where(Device.id == device.id).values(**kept))

@@ -74,10 +74,12 @@ class Push:
     answers every change, `finish` writes what was decided."""
 
     def __init__(
-        self, session: AsyncSession, who: Principal, correction: Correction, clock: ServerClock, enrolled: datetime
+        self, session: AsyncSession, who: Principal, correction: Correction, clock: ServerClock, enrolled: datetime,
+        mark: frozenset[str] = frozenset(),
     ) -> None:
         self.session = session
         self.who = who
+        self.mark = mark  # flags every entry the batch writes gets (a file carried by hand: `carried`)
         self.correction = correction
         self.clock = clock
         self.now = datetime.fromtimestamp(correction.now / 1000, UTC)
@@ -253,6 +255,7 @@ class Push:
             flags.add(CLOCK_CORRECTED)
         if suspect:
             flags.add(TIME_SUSPECT)
+        flags |= self.mark
         if row is not None and times_moved(kind, row.stamps, outcome.state.stamps):
             flags.discard(STAFF_TIMES)  # the phone set a time since staff did
         if _pay_changed_after_approval(row, outcome.state):
@@ -500,10 +503,11 @@ async def contact_due(session: AsyncSession, who: Principal, request: SyncReques
 
 async def push(
     session: AsyncSession, who: Principal, request: SyncRequest, correction: Correction, clock: ServerClock,
-    after: int | None = None,
+    after: int | None = None, mark: frozenset[str] = frozenset(),
 ) -> tuple[list[Result], dict[str, int]]:
     """Apply a batch; answer its results, and (if the phone folds) the entries it need not pull.
-    `after` is the seq the phone's cursor holds, None if its pull starts over (a reset)."""
+    `after` is the seq the phone's cursor holds, None if its pull starts over (a reset); `mark`,
+    flags for every entry the batch writes."""
     now = datetime.fromtimestamp(correction.now / 1000, UTC)
     devices = Device.__table__
     enrolled = await session.scalar(
@@ -512,7 +516,7 @@ async def push(
         .values(clock_offset_ms=correction.offset, last_sync_at=now, app_version=request.app or None)
         .returning(devices.c.created_at)
     )
-    batch = Push(session, who, correction, clock, enrolled)
+    batch = Push(session, who, correction, clock, enrolled, mark)
     results = await batch.decide(request.changes)
     await batch.finish()
     return results, await batch.foldable(after) if request.fold else {}
