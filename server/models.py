@@ -153,7 +153,8 @@ class StockLevel(Base):
     unit: Mapped[str] = mapped_column(String(20))
     stock: Mapped[float] = mapped_column(Float)
     # The movements the rate of use can still count (sync.ledger.per_day): the ledger's first,
-    # and those of the last RATE_DAYS days when it was written.
+    # and those of the last RATE_DAYS days when it was written; and its latest
+    # (stock_levels.kept_moves).
     rate_moves: Mapped[list[Any]]
 
 

@@ -43,8 +43,13 @@ def signed_quantity(movement: Movement, site: str) -> float:
 
 def stock(movements: Iterable[Movement], site: str) -> float:
     """Stock at `site` from its movements of one item, in any order (sorted here)."""
-    total = 0
-    for movement in sorted(movements, key=order_key):
+    return carry(0, sorted(movements, key=order_key), site)
+
+
+def carry(total: float, ordered: Iterable[Movement], site: str) -> float:
+    """The stock `total` carried on through movements that all come after the ones it counts,
+    in order: the last stocktake sets it, the rest add to it."""
+    for movement in ordered:
         if movement["movement"] == "stocktake" and movement["site"] == site:
             total = movement["quantity"]
         else:

@@ -184,33 +184,39 @@ def test_an_export_of_more_shifts_than_an_in_list_holds_streams_them_all(sqlite_
 SITES, ITEMS = ("dongfeng", "chengnan", "xinhua"), ("口罩", "手套")
 
 
-def _random_movement(rng: random.Random, n: int, now: int) -> dict:
+def _random_movement(rng: random.Random, at: int) -> dict:
     site, kind = rng.choice(SITES), rng.choice(["received", "used", "issued", "transferred", "stocktake"])
-    fields = {"site": site, "item": rng.choice(ITEMS), "unit": "个", "movement": kind,
-              "quantity": rng.choice([1, 2.5, 10, 40]), "at": now - rng.randrange(30 * DAY) // 1000 * 1000}
+    fields = {"site": site, "item": rng.choice(ITEMS), "unit": rng.choice(["个", "盒"]), "movement": kind,
+              "quantity": rng.choice([1, 2.5, 10, 40]), "at": at}
     if kind == "transferred":
         fields["to_site"] = rng.choice([s for s in SITES if s != site])
     return fields
 
 
-async def _write_randomly(session: AsyncSession, seed: int) -> tuple[list[dict], list[StockLevel]]:
+async def _write_randomly(
+    session: AsyncSession, seed: int, in_order: bool = False
+) -> tuple[list[dict], list[StockLevel]]:
     """Batches of random movements (and deletions), each written the way every write is
-    (`assign_seq`); then the whole ledger and the table."""
+    (`assign_seq`, naming the new ones); then the whole ledger and the table. `in_order`: each
+    movement later than those before it (as a site's phones mostly send them), so most batches
+    carry their ledgers on; else at random times of the last 30 days."""
     rng, now = random.Random(seed), ledger_now()
     written: list[Entry] = []
     for batch in range(12):
         rows = []
         for n in range(rng.randrange(1, 15)):
-            fields = _random_movement(rng, n, now)
+            at = now - (12 - batch) * DAY + n * 60_000 if in_order else now - rng.randrange(30 * DAY) // 1000 * 1000
+            fields = _random_movement(rng, at)
             row = Entry(id=f"m{batch}-{n}", kind="supply", schema=1, site_id=fields["site"], author_id="zhangwei",
                         subject_id="zhangwei", device_id="d", fields=fields, stamps={"at": f"{batch:013d}-{n:04x}-d"},
                         deleted=False, flags=[], device_times={}, seq=0, created_at=MADE, updated_at=MADE)
             session.add(row)
             rows.append(row)
-        for gone in rng.sample(written, min(len(written), rng.randrange(3))):
+        new = {row.id for row in rows}
+        for gone in rng.sample(written, min(len(written), rng.randrange(3) * (not in_order or batch % 4 == 3))):
             gone.deleted = True
             rows.append(gone)
-        await assign_seq(session, rows)
+        await assign_seq(session, rows, appended=new)
         written += rows
     moves = [stock_levels.movement(e.id, e.fields, e.stamps) for e in written if not e.deleted]
     return moves, list(await session.scalars(select(StockLevel)))
@@ -220,9 +226,10 @@ def ledger_now() -> int:
     return stock_levels._now()
 
 
+@pytest.mark.parametrize("in_order", [False, True])
 @pytest.mark.parametrize("seed", range(4))
-def test_the_stock_table_equals_the_whole_ledger_recomputed(world: World, seed: int) -> None:
-    moves, table = world.session(lambda session: _write_randomly(session, seed))
+def test_the_stock_table_equals_the_whole_ledger_recomputed(world: World, seed: int, in_order: bool) -> None:
+    moves, table = world.session(lambda session: _write_randomly(session, seed, in_order))
     now = ledger_now()
 
     kept = sorted((r.site_id, r.item, r.unit, r.stock, stock_levels.days_left(r, now)) for r in table)
@@ -230,6 +237,28 @@ def test_the_stock_table_equals_the_whole_ledger_recomputed(world: World, seed: 
                    for site in SITES for r in ledger.stock_by_item(moves, site, now))
     assert kept == whole
     assert len(whole) > 1
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_ledger_carried_on_from_its_row_is_the_ledger_recomputed(seed: int) -> None:
+    """`carried` works a row out from the row before and the new movements when they all come
+    after its latest, exactly as `level` does from every movement; when one does not, it says
+    it cannot."""
+    rng, now = random.Random(seed), ledger_now()
+    ats = sorted(now - rng.randrange(30 * DAY) for _ in range(rng.randrange(2, 30)))
+    moves = [{**_random_movement(rng, at), "site": "s1", "item": "口罩", "id": f"m{n}", "stamp": f"{n:013d}-0-d"}
+             for n, at in enumerate(ats)]
+    cut = rng.randrange(2, len(moves) + 1)
+    before = level_row(moves[:cut], now)
+
+    if cut < len(moves):
+        assert stock_levels.carried(before, moves[cut:], now) == stock_levels.level(moves, "s1", "口罩", now)
+    late = {**moves[0], "id": "late", "at": moves[cut - 1]["at"] - 1}
+    assert stock_levels.carried(before, [*moves[cut:], late], now) is None
+
+
+def level_row(moves: list[dict], now: int) -> StockLevel:
+    return StockLevel(**stock_levels.level(moves, "s1", "口罩", now))
 
 
 def test_the_supplies_page_counts_no_row_twice(world: World) -> None:
