@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from server import bulk
 from server.models import ChangeLog, Conflict, Device, Entry, Site, derived_columns
 from server.policy import NOT_YOURS, Principal, device_write_errors
 from server.services.clock_correction import CLOCK_CORRECTED, TIME_SUSPECT, Correction, suspect_times
@@ -37,6 +38,17 @@ _loose = msgspec.json.Decoder(dict)
 _ENTRIES = Entry.__table__
 _CHANGES = ChangeLog.__table__
 _CONFLICTS = Conflict.__table__
+# M6: the latest stocktake of an item at a site, but for the entries named (built once: making
+# it is most of its cost).
+_LATEST_STOCKTAKE = (
+    select(_ENTRIES.c.id, _ENTRIES.c.fields, _ENTRIES.c.stamps, _ENTRIES.c.device_id)
+    .where(_ENTRIES.c.kind == "supply", _ENTRIES.c.site_id == bindparam("site"), _ENTRIES.c.deleted.is_(False))
+    .where(_ENTRIES.c.fields["item"].as_string() == bindparam("item"))
+    .where(_ENTRIES.c.fields["movement"].as_string() == "stocktake")
+    .where(_ENTRIES.c.id.not_in(bindparam("skip", expanding=True)))
+    .order_by(_ENTRIES.c.seq.desc())
+    .limit(1)
+)
 _WRITTEN = ("schema", "site_id", "fields", "stamps", "deleted", "flags", "device_times", "updated_at", "seq")
 
 
@@ -94,11 +106,14 @@ class Push:
         self.persons: dict[str, str | None] = {who.device_id or "": who.person_id}
         self.conn: AsyncConnection | None = None
 
-    async def _execute(self, statement: Any, params: Any = None) -> Any:
-        """Core statements on the session's connection: no ORM flush or identity map per row."""
+    async def _connection(self) -> AsyncConnection:
         if self.conn is None:
             self.conn = await self.session.connection()
-        return await self.conn.execute(statement, params)
+        return self.conn
+
+    async def _execute(self, statement: Any, params: Any = None) -> Any:
+        """Core statements on the session's connection: no ORM flush or identity map per row."""
+        return await (await self._connection()).execute(statement, params)
 
     async def decide(self, raws: list[msgspec.Raw]) -> list[Result]:
         """S2-S6 for the whole batch, in its order; nothing but the change ids is written yet."""
@@ -294,16 +309,10 @@ class Push:
             ),
             None,
         )
-        if latest is None:
-            found = await self._execute(
-                select(_ENTRIES.c.id, _ENTRIES.c.fields, _ENTRIES.c.stamps, _ENTRIES.c.device_id)
-                .where(_ENTRIES.c.kind == "supply", _ENTRIES.c.site_id == fields["site"], _ENTRIES.c.deleted.is_(False))
-                .where(_ENTRIES.c.fields["item"].as_string() == fields["item"])
-                .where(_ENTRIES.c.fields["movement"].as_string() == "stocktake")
-                .where(_ENTRIES.c.id.not_in([entry_id, *self.touched]))  # those are seen above as they are now
-                .order_by(_ENTRIES.c.seq.desc())
-                .limit(1)
-            )
+        if latest is None:  # those touched are seen above as they are now
+            found = await self._execute(_LATEST_STOCKTAKE, {
+                "site": fields["site"], "item": fields["item"], "skip": [entry_id, *self.touched]
+            })
             latest = found.first()
         if latest is None or not ledger.concurrent_stocktake(fields, latest.id, latest.fields):
             return {}
@@ -353,27 +362,21 @@ class Push:
         """S7-S8: write the results and the server's own changes, give every touched entry the
         next seq values (holding the counter's lock to commit), write each entry once, with its
         seq, and the conflicts on them."""
-        if self.answered:
-            await self._execute(
-                update(_CHANGES).where(_CHANGES.c.id == bindparam("change_id")),
-                [{"change_id": result.id, "result": msgspec.to_builtins(result)} for result, _ in self.answered],
-            )
-        if self.review:
-            await self._execute(_CHANGES.insert(), self.review)
+        conn = await self._connection()
+        await bulk.update(conn, _CHANGES, "id", [
+            {"id": result.id, "result": msgspec.to_builtins(result)} for result, _ in self.answered
+        ])
+        await bulk.insert(conn, _CHANGES, self.review)
         rows = list(self.touched.values())
 
         async def write() -> None:  # each entry once, with the seq just given
-            new = [row.columns() for row in rows if row.new]
-            if new:
-                await self._execute(_ENTRIES.insert(), new)
-            changed = [
-                {"entry_id": row.id, **{name: getattr(row, name) for name in _WRITTEN}, **derived_columns(row.fields)}
+            await bulk.insert(conn, _ENTRIES, [row.columns() for row in rows if row.new])
+            await bulk.update(conn, _ENTRIES, "id", [
+                {"id": row.id, **{name: getattr(row, name) for name in _WRITTEN}, **derived_columns(row.fields)}
                 for row in rows if not row.new
-            ]
-            if changed:
-                await self._execute(update(_ENTRIES).where(_ENTRIES.c.id == bindparam("entry_id")), changed)
+            ])
 
-        await assign_seq(self.session, rows, write)
+        await assign_seq(self.session, rows, write, {row.id for row in rows if row.new})
         await self._record_conflicts()  # after the entries they name (a new entry's, too)
         for result, entry_id in self.answered:
             if result.status in ("applied", "conflict"):
@@ -510,12 +513,12 @@ async def push(
     flags for every entry the batch writes."""
     now = datetime.fromtimestamp(correction.now / 1000, UTC)
     devices = Device.__table__
-    enrolled = await session.scalar(
+    enrolled = (await (await session.connection()).execute(  # Core: no ORM synchronisation to work out
         update(devices)
         .where(devices.c.id == who.device_id)
         .values(clock_offset_ms=correction.offset, last_sync_at=now, app_version=request.app or None)
         .returning(devices.c.created_at)
-    )
+    )).scalar_one()
     batch = Push(session, who, correction, clock, enrolled, mark)
     results = await batch.decide(request.changes)
     await batch.finish()
