@@ -19,8 +19,8 @@ from server.policy import Principal, conflict_kinds, require, visible_sites
 from server.services.clock_correction import TIME_SUSPECT
 from server.services.conflict_values import ValueInput, parse_value, value_input
 from server.services.paging import Page
+from server.services.server_changes import REVIEW_AGAIN, STAFF_TIMES, server_change, times_moved
 from server.services.server_clock import ServerClock
-from server.services.sync_push import REVIEW_AGAIN, STAFF_TIMES, server_change, times_moved
 from server.services.sync_sequence import assign_seq
 from sync.entries import KINDS, FieldError, check_entry, check_fields
 from sync.merge import DELETED, Edit, State, merge

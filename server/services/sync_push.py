@@ -9,7 +9,6 @@ entries are written in bulk at the end, each entry once and with its seq.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,17 +22,17 @@ from server.models import ChangeLog, Conflict, Device, Entry, Site, derived_colu
 from server.policy import NOT_YOURS, Principal, device_write_errors
 from server.services.clock_correction import CLOCK_CORRECTED, TIME_SUSPECT, Correction, suspect_times
 from server.services.conflict_base import stocktake_base, value_at
+from server.services.server_changes import REVIEW_AGAIN, STAFF_TIMES, server_change_row, times_moved
 from server.services.server_clock import ServerClock
+from server.services.sync_contact import millis
 from server.services.sync_sequence import assign_seq
 from sync import ledger
 from sync.clock import STAMP_RE, parse
-from sync.entries import KINDS, FieldError, Kind, check_entry, check_fields, upgrade
+from sync.entries import KINDS, FieldError, check_entry, check_fields, upgrade
 from sync.merge import Edit, State, merge
 from sync.protocol import Candidate, Change, Result, SyncRequest, change_decoder, error_path
 
 CHANGE_ID_TAKEN = FieldError("id", "taken", "this change id cannot be used; make the change again")
-REVIEW_AGAIN = "review_again"  # an approved shift's times changed on the phone (§6 M8)
-STAFF_TIMES = "staff_times"  # staff set the entry's times; the phone says so until it sets them again
 _loose = msgspec.json.Decoder(dict)
 _ENTRIES = Entry.__table__
 _CHANGES = ChangeLog.__table__
@@ -95,7 +94,7 @@ class Push:
         self.correction = correction
         self.clock = clock
         self.now = datetime.fromtimestamp(correction.now / 1000, UTC)
-        self.enrolled = _millis(enrolled)
+        self.enrolled = millis(enrolled)
         self.stored: dict[str, Row] = {}  # the entries the batch names, as they were before it
         self.touched: dict[str, Row] = {}  # the entries it changes, in the order first changed
         self.answered: list[tuple[Result, str]] = []  # each decided change's result and its entry
@@ -441,38 +440,10 @@ class Push:
         return fold
 
 
-def server_change_row(clock: ServerClock, entry_id: str, stamp: str, moment: datetime, body: dict) -> dict[str, Any]:
-    """The record of a change the server made itself (a staff edit, a follow-up, a send-back to
-    review): logged like a phone's, under the server's node, applied with its stamp."""
-    return {
-        "id": str(uuid.uuid4()),
-        "device_id": clock.node,
-        "entry_id": entry_id,
-        "body": msgspec.json.encode({**body, "stamp": stamp}).decode(),
-        "result": {"status": "applied", "stamp": stamp},
-        "received_at": moment,
-    }
-
-
-def server_change(clock: ServerClock, entry_id: str, stamp: str, moment: datetime, body: dict) -> ChangeLog:
-    return ChangeLog(**server_change_row(clock, entry_id, stamp, moment, body))
-
-
 def _node(some_id: str) -> str | None:
     """The device that made an id that is a stamp; None for any other id."""
     match = STAMP_RE.match(some_id)
     return match[3] if match else None
-
-
-def _millis(moment: datetime) -> int:
-    if moment.tzinfo is None:  # SQLite gives naive datetimes back; they were stored in UTC
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
-
-
-def times_moved(kind: Kind, before: dict[str, str], after: dict[str, str]) -> bool:
-    """Whether a merge set any time field of the entry (its stamp changed): `STAFF_TIMES`."""
-    return any(before.get(name) != after.get(name) for name in kind.time_fields)
 
 
 PAID_FIELDS = ("start", "end", "kind")  # what the subsidy sheet pays by: hours and the rate's kind
@@ -483,25 +454,6 @@ def _pay_changed_after_approval(row: Row | None, state: State) -> bool:
     if row is None or row.kind != "shift" or row.fields.get("approval") != "approved" or state.deleted:
         return False
     return any(state.fields.get(name) != row.fields.get(name) for name in PAID_FIELDS)
-
-
-CONTACT_EVERY_MS = 60_000  # a sync with nothing to push records the phone's contact this often
-OFFSET_SLACK_MS = 1_000  # a clock offset that moved less is the network's jitter, not news
-
-
-async def contact_due(session: AsyncSession, who: Principal, request: SyncRequest, correction: Correction) -> bool:
-    """Whether a sync with nothing to push must still write the phone's contact (its last sync,
-    clock offset and app, as `push` does): once a minute, or at once when its app or clock
-    changed. A phone paging through a pull, or syncing often, then takes no write at all."""
-    devices = Device.__table__.c
-    found = (await session.execute(
-        select(devices.last_sync_at, devices.app_version, devices.clock_offset_ms).where(devices.id == who.device_id)
-    )).first()
-    if found is None:
-        return True
-    last, app, offset = found
-    return (last is None or _millis(last) < correction.now - CONTACT_EVERY_MS or app != (request.app or None)
-            or offset is None or abs(offset - correction.offset) > OFFSET_SLACK_MS)
 
 
 async def push(

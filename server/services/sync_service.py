@@ -12,8 +12,9 @@ from server.policy import Principal
 from server.services import test_hooks
 from server.services.clock_correction import Correction
 from server.services.server_clock import ServerClock
+from server.services.sync_contact import contact_due
 from server.services.sync_pull import pull, pull_from
-from server.services.sync_push import contact_due, push
+from server.services.sync_push import push
 from sync.protocol import PAGE_BYTES, Result, SyncRequest, SyncResponse
 
 RETRIES = 3

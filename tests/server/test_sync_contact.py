@@ -1,6 +1,6 @@
 """A sync with nothing to push records the phone's contact (last sync, clock offset, app) once a
 minute, or at once when its app or clock changed, and otherwise writes nothing
-(sync_push.contact_due): a phone paging through a pull takes no write lock."""
+(sync_contact.contact_due): a phone paging through a pull takes no write lock."""
 
 from __future__ import annotations
 
