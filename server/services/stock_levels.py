@@ -1,11 +1,12 @@
 """Stock per site and item, kept up to date as movements are written (issue 11, item 6).
 
 The supplies page reads the `stock_levels` table instead of every movement of every ledger.
-The rule stays `sync.ledger` (the phone's twin): a write recomputes, from all of their
-movements, only the (site, item) ledgers it touched, so a row always equals the whole ledger
-recomputed (tests/server/test_stock_levels.py). `refresh` is called by `assign_seq`, the one
-place every entry write passes, after it takes the counter's lock: writers are serialised
-there, so a recomputation sees every movement committed before it.
+The rule stays `sync.ledger` (the phone's twin): a write updates only the (site, item) ledgers
+it touched, carried on from their rows when it only appends movements after their latest and
+recomputed from all their movements when not, so a row always equals the whole ledger
+recomputed (tests/server/test_scale.py). `refresh` is called by `assign_seq`, the one place
+every entry write passes, after it takes the counter's lock: writers are serialised there, so
+an update sees every movement committed before it.
 """
 
 from __future__ import annotations
