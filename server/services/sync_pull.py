@@ -19,7 +19,10 @@ from sync.compact import compact_parts
 from sync.protocol import PAGE_BYTES
 from sync.protocol import Entry as WireEntry
 
-FIRST_ROWS = 500  # rows read first; then about as many as the room left holds of entries that size
+# A page's first read: the rows its room holds of entries of about the usual size, compact or
+# not (212 and 501 bytes in bench/sync_cost.py's pulls), so that a page usually takes one read;
+# then about as many as the room left holds of entries the size of those read.
+USUAL_BYTES = {True: 210, False: 500}
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.decode
 _names = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
@@ -48,8 +51,9 @@ async def pull(
     entries: list[msgspec.Raw] = []
     size, last, more, full = 2, cursor, True, False  # 2: the list's brackets
     previous = 0  # the seq of the entry before, which a compact entry's seq is counted from
+    first = max(room // USUAL_BYTES[compact], 1)  # at least one entry a page
     while more and not full and len(entries) < limit:
-        fill = _rows_to_fill(room - size, size / len(entries)) if entries else FIRST_ROWS
+        fill = _rows_to_fill(room - size, size / len(entries)) if entries else first
         want = min(limit - len(entries), fill)
         rows = (await session.execute(statement, {"after": last, "high": high, "rows": want + 1})).all()
         more = len(rows) > want
@@ -110,7 +114,8 @@ def pull_statement(who: Principal, dialect: str, skip: tuple[tuple[int, int], ..
     read = [cast(merged.c[name], Text) if name in ("fields", "stamps", "flags") else merged.c[name]
             for name in _COLUMNS]
     if dialect != "postgresql":
-        return select(*read, _open_conflicts(merged.c.id, func.json_group_array)).order_by(merged.c.seq).limit(rows)
+        conflicts = _open_conflicts(merged.c.id, func.json_group_array)
+        return select(*read, conflicts).order_by(merged.c.seq).limit(rows)
     # Looked up for the page's rows once limited: costed per row of the merge, the look-up moved
     # the planner off a part's ordered index scan.
     page = select(*read).order_by(merged.c.seq).limit(rows).subquery()
