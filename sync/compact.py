@@ -12,44 +12,45 @@ The server makes them (`compact`), the Python replica (`expand`) and the phone
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sync.protocol import CompactEntry, Entry
 
 
-def shared(fields: dict[str, Any], stamps: dict[str, str]) -> tuple[str | None, dict[str, str]]:
+def shared(names: Mapping[str, Any], stamps: dict[str, str]) -> tuple[str | None, dict[str, str]]:
     """(the stamp most of the fields carry, the first field's on a tie; the stamps that are not
-    it), or (None, every stamp) when there are no fields or one has no stamp."""
-    values = [stamps.get(name) for name in fields]
+    it), or (None, every stamp) when there are no fields or one has no stamp. `names`: the
+    fields, or any mapping with their names as keys."""
+    if names and stamps.keys() == names.keys() and len(set(stamps.values())) == 1:
+        return next(iter(stamps.values())), {}  # the usual entry: one change wrote every field
+    values = [stamps.get(name) for name in names]
     if not values or None in values:
         return None, stamps
-    stamp = values[0]
-    if values.count(stamp) == len(values):  # the usual entry: one change wrote every field
-        if len(stamps) == len(values):
-            return stamp, {}
-    else:
-        stamp = max(values, key=values.count)
-    return stamp, {name: value for name, value in stamps.items() if value != stamp or name not in fields}
+    stamp = max(values, key=values.count)
+    return stamp, {name: value for name, value in stamps.items() if value != stamp or name not in names}
 
 
 def compact(entry: Entry, after: int, fields: Any = None) -> list[Any]:
     """`entry` as a compact entry, the entry before it in the answer at seq `after` (0 for the
     first). `fields`: what to send for its fields (the server splices the stored JSON)."""
-    return compact_parts(entry.id, entry.kind, entry.schema, entry.site, entry.author, entry.device,
-                         entry.fields, entry.stamps, entry.seq - after, entry.deleted, entry.conflicts,
-                         entry.flags, entry.fields if fields is None else fields)
+    return compact_parts(entry.id, entry.kind, entry.schema, entry.fields.get("site") == entry.site,
+                         entry.site, entry.author, entry.device, entry.fields, entry.stamps,
+                         entry.seq - after, entry.deleted, entry.conflicts, entry.flags,
+                         entry.fields if fields is None else fields)
 
 
-def compact_parts(id: str, kind: str, schema: int, site: str, author: str, device: str,
-                  fields: dict[str, Any], stamps: dict[str, str], step: int, deleted: bool,
+def compact_parts(id: str, kind: str, schema: int, site_in_fields: bool, site: str, author: str, device: str,
+                  names: Mapping[str, Any], stamps: dict[str, str], step: int, deleted: bool,
                   conflicts: list[str], flags: list[str], sent_fields: Any) -> list[Any]:
-    """`compact` of an entry given as its parts, as the server reads them (`step`: its seq less
-    the one before)."""
-    stamp, rest = shared(fields, stamps)
+    """`compact` of an entry given as its parts, as the server reads them (`site_in_fields`:
+    whether `site` is its fields' "site"; `names`: its fields, or a mapping with their names as
+    keys; `step`: its seq less the one before)."""
+    stamp, rest = shared(names, stamps)
     if stamp is not None and stamp.endswith("-" + device) and stamp.count("-") == 2:
         stamp = stamp[: -len(device) - 1]
     wire = [id, kind, schema, author, device, sent_fields, stamp, step,
-            rest, None if fields.get("site") == site else site, deleted, conflicts, flags]
+            rest, None if site_in_fields else site, deleted, conflicts, flags]
     # Left out at the end: the items at their defaults ({}, None, False, [], []).
     keep = (13 if flags else 12 if conflicts else 11 if deleted
             else 10 if wire[9] is not None else 9 if rest else 8)

@@ -77,7 +77,9 @@ class Candidate(Struct, frozen=True):
     device: str
 
 
-class Entry(Struct, omit_defaults=True):
+# gc=False (Entry, CompactEntry): a client decodes a pull's tens of thousands of them, and they
+# hold only decoded JSON, never a cycle, so the collector need not track (and walk) them.
+class Entry(Struct, omit_defaults=True, gc=False):
     id: str
     kind: str
     schema: int
@@ -92,7 +94,7 @@ class Entry(Struct, omit_defaults=True):
     flags: list[str] = []
 
 
-class CompactEntry(Struct, array_like=True):
+class CompactEntry(Struct, array_like=True, gc=False):
     """An entry in the answer to a request with `compact` (§4, sync/compact.py): an array in this
     order, its trailing items left out where they are at their defaults."""
 

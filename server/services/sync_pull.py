@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Callable
 
 import msgspec
-from sqlalchemy import Select, Text, and_, bindparam, cast, not_, select, union_all
+from sqlalchemy import Select, Text, and_, bindparam, cast, func, not_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from server.models import Conflict, Entry, SyncCounter
 from server.policy import Principal, device_scope
@@ -16,9 +19,14 @@ from sync.compact import compact_parts
 from sync.protocol import PAGE_BYTES
 from sync.protocol import Entry as WireEntry
 
-FIRST_ROWS = 500  # rows read first; then about as many as the room left holds of entries that size
+# A page's first read: the rows its room holds of entries of about the usual size, compact or
+# not (212 and 501 bytes in bench/sync_cost.py's pulls), so that a page usually takes one read;
+# then about as many as the room left holds of entries the size of those read.
+USUAL_BYTES = {True: 210, False: 500}
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.decode
+_names = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
+_stamps = msgspec.json.Decoder(dict[str, str]).decode
 
 
 async def pull(
@@ -43,15 +51,14 @@ async def pull(
     entries: list[msgspec.Raw] = []
     size, last, more, full = 2, cursor, True, False  # 2: the list's brackets
     previous = 0  # the seq of the entry before, which a compact entry's seq is counted from
+    first = max(room // USUAL_BYTES[compact], 1)  # at least one entry a page
     while more and not full and len(entries) < limit:
-        fill = _rows_to_fill(room - size, size / len(entries)) if entries else FIRST_ROWS
+        fill = _rows_to_fill(room - size, size / len(entries)) if entries else first
         want = min(limit - len(entries), fill)
         rows = (await session.execute(statement, {"after": last, "high": high, "rows": want + 1})).all()
         more = len(rows) > want
-        rows = rows[:want]
-        open_fields = await open_conflicts(session, [r[0] for r in rows])
-        for row in rows:
-            conflicts = open_fields.get(row[0], [])
+        for row in rows[:want]:
+            conflicts = sorted(_decode(row[11])) if row[11] not in (None, "[]") else []
             sent = _encode(to_compact(row, conflicts, previous) if compact else to_wire(row, conflicts))
             if entries and size + 1 + len(sent) > room:  # 1: the comma before it
                 more = full = True
@@ -87,7 +94,9 @@ _COLUMNS = ("id", "kind", "schema", "site_id", "author_id", "device_id", "fields
 def pull_statement(who: Principal, dialect: str, skip: tuple[tuple[int, int], ...] = ()) -> Select:
     """The first `:rows` entries of `who`'s scope in (`:after`, `:high`], by seq, but for the
     runs of seq in `skip`: each part of the scope read as an index range on seq, the parts
-    merged in seq order, nothing sorted. Its JSON columns come as the text stored.
+    merged in seq order, nothing sorted. Its JSON columns come as the text stored; after them,
+    the names of the entry's open conflicts as a JSON list (None or "[]" when it has none), read
+    with the row: a query of their own, once a read, cost more than these index look-ups.
 
     SQLite merges a compound `ORDER BY seq LIMIT` by reading each part in index order, but
     would sort a limited subquery's rows again. PostgreSQL needs the limit inside each part to
@@ -104,7 +113,20 @@ def pull_statement(who: Principal, dialect: str, skip: tuple[tuple[int, int], ..
     # only to be sent as they are (`to_wire`).
     read = [cast(merged.c[name], Text) if name in ("fields", "stamps", "flags") else merged.c[name]
             for name in _COLUMNS]
-    return select(*read).order_by(merged.c.seq).limit(rows)
+    if dialect != "postgresql":
+        conflicts = _open_conflicts(merged.c.id, func.json_group_array)
+        return select(*read, conflicts).order_by(merged.c.seq).limit(rows)
+    # Looked up for the page's rows once limited: costed per row of the merge, the look-up moved
+    # the planner off a part's ordered index scan.
+    page = select(*read).order_by(merged.c.seq).limit(rows).subquery()
+    return select(*page.c, _open_conflicts(page.c.id, func.json_agg)).order_by(page.c.seq)
+
+
+def _open_conflicts(entry_id: ColumnElement[str], as_list: Callable) -> ScalarSelect:
+    """The names of the entry's open conflicts, as a JSON list."""
+    return select(cast(as_list(Conflict.field), Text)).where(
+        Conflict.entry_id == entry_id, Conflict.resolved_at.is_(None)
+    ).scalar_subquery()
 
 
 _kept_statement = functools.lru_cache(maxsize=256)(pull_statement)
@@ -126,32 +148,20 @@ def pull_from(cursor: str, who: Principal) -> int | None:
     return int(seq) if scope == scope_of(who) else None
 
 
-async def open_conflicts(session: AsyncSession, entry_ids: list[str]) -> dict[str, list[str]]:
-    if not entry_ids:
-        return {}
-    found: dict[str, list[str]] = {}
-    rows = await session.execute(
-        select(Conflict.entry_id, Conflict.field).where(
-            Conflict.entry_id.in_(entry_ids), Conflict.resolved_at.is_(None)
-        )
-    )
-    for entry_id, name in rows:
-        found.setdefault(entry_id, []).append(name)
-    return found
-
-
 def to_wire(row: tuple, conflicts: list[str]) -> WireEntry:
     """A row of `pull_statement` as sent: its JSON columns spliced in as the database holds them
     (msgspec.Raw; written by msgspec, server/db.py), not decoded only to be encoded again."""
-    id_, kind, schema, site, author, device, fields, stamps, seq, deleted, flags = row
+    id_, kind, schema, site, author, device, fields, stamps, seq, deleted, flags, _ = row
     return WireEntry(id_, kind, schema, site, author, device, msgspec.Raw(fields), msgspec.Raw(stamps), seq,
-                     deleted, sorted(conflicts), msgspec.Raw(flags) if flags != "[]" else [])
+                     deleted, conflicts, msgspec.Raw(flags) if flags != "[]" else [])
 
 
 def to_compact(row: tuple, conflicts: list[str], previous: int) -> list:
     """A row of `pull_statement` as a compact entry (§4), the entry before it at seq `previous`;
-    its fields spliced in as stored."""
-    id_, kind, schema, site, author, device, fields, stamps, seq, deleted, flags = row
-    return compact_parts(id_, kind, schema, site, author, device, _decode(fields), _decode(stamps),
-                         seq - previous, deleted, sorted(conflicts), _decode(flags) if flags != "[]" else [],
-                         msgspec.Raw(fields))
+    its fields spliced in as stored. Of the fields only their names and "site" are needed:
+    their values are left as JSON text (msgspec.Raw), not decoded."""
+    id_, kind, schema, site, author, device, fields, stamps, seq, deleted, flags, _ = row
+    names = _names(fields)
+    return compact_parts(id_, kind, schema, names.get("site") == msgspec.Raw(_encode(site)), site, author,
+                         device, names, _stamps(stamps), seq - previous, deleted, conflicts,
+                         _decode(flags) if flags != "[]" else [], msgspec.Raw(fields))

@@ -98,6 +98,25 @@ def test_a_pull_reads_each_part_of_its_scope_as_a_range_of_seq(database_url: str
         assert not sort_node.search(text_plan), text_plan
 
 
+async def _first_page(url: str, room: int) -> tuple[int, bool]:
+    engine = db.create_engine(url)
+    try:
+        await db.migrate(engine)
+        async with engine.begin() as conn:
+            await conn.execute(insert(Entry), [_row(seq) for seq in range(1, 101)])
+            await conn.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=100))
+        async with db.session_maker(engine)() as session:
+            entries, _, more = await sync_pull.pull(session, WHO, 0, 5000, compact=True, room=room)
+        return len(entries), more
+    finally:
+        await engine.dispose()
+
+
+def test_a_page_without_room_for_an_entry_of_the_usual_size_still_sends_one(database_url: str) -> None:
+    # Its first read is sized by the room (sync_pull.USUAL_BYTES): a push's results can leave little.
+    assert run(_first_page(database_url, 20)) == (1, True)
+
+
 def test_to_site_follows_the_fields_of_a_transfer(world: World) -> None:
     phone = world.phone("zhangwei")
     transfer = {"site": phone.site, "item": "医用外科口罩", "unit": "个", "movement": "transferred",
