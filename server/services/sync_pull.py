@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Callable
 
 import msgspec
-from sqlalchemy import Select, Text, and_, bindparam, cast, func, not_, select, union_all
+from sqlalchemy import Select, Text, and_, bindparam, cast, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect
@@ -44,10 +44,11 @@ async def pull(
     change, which the phone folds in itself (§4): left out. A seq names one write of one entry,
     so an entry changed since the push (a new seq) is sent. `compact`: compact entries (§4)."""
     high = await session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
-    dialect, skip = session.bind.dialect.name, _runs(sorted((fold or {}).values()))
-    # Built once a pull, and kept for a phone's next pulls when nothing is skipped: building it
-    # costs more than reading a page (a Principal is frozen: another scope is another key).
-    statement = pull_statement(who, dialect, skip) if skip else _kept_statement(who, dialect)
+    # Built once, and kept for a phone's next pulls: building it costs more than reading a page
+    # (a Principal is frozen: another scope is another key). The folded entries are read with
+    # the rest and left out here: a statement that skipped them would be built anew each push.
+    statement = _kept_statement(who, session.bind.dialect.name)
+    fold = fold or {}
     entries: list[msgspec.Raw] = []
     size, last, more, full = 2, cursor, True, False  # 2: the list's brackets
     previous = 0  # the seq of the entry before, which a compact entry's seq is counted from
@@ -58,6 +59,9 @@ async def pull(
         rows = (await session.execute(statement, {"after": last, "high": high, "rows": want + 1})).all()
         more = len(rows) > want
         for row in rows[:want]:
+            if fold.get(row[0]) == row[8]:
+                last = row[8]
+                continue
             conflicts = sorted(_decode(row[11])) if row[11] not in (None, "[]") else []
             sent = _encode(to_compact(row, conflicts, previous) if compact else to_wire(row, conflicts))
             if entries and size + 1 + len(sent) > room:  # 1: the comma before it
@@ -75,26 +79,14 @@ def _rows_to_fill(room: int, average: float) -> int:
     return max(int(room / average * 1.1), 0) + 8
 
 
-def _runs(seqs: list[int]) -> tuple[tuple[int, int], ...]:
-    """Sorted seqs as runs of consecutive values: a push's seqs are one run, or a few."""
-    runs: list[tuple[int, int]] = []
-    for seq in seqs:
-        if runs and runs[-1][1] == seq - 1:
-            runs[-1] = (runs[-1][0], seq)
-        else:
-            runs.append((seq, seq))
-    return tuple(runs)
-
-
 # Read by position (`to_wire`, `to_compact`): a Row's attributes cost more than the encoding.
 _COLUMNS = ("id", "kind", "schema", "site_id", "author_id", "device_id", "fields", "stamps", "seq",
             "deleted", "flags")
 
 
-def pull_statement(who: Principal, dialect: str, skip: tuple[tuple[int, int], ...] = ()) -> Select:
-    """The first `:rows` entries of `who`'s scope in (`:after`, `:high`], by seq, but for the
-    runs of seq in `skip`: each part of the scope read as an index range on seq, the parts
-    merged in seq order, nothing sorted. Its JSON columns come as the text stored; after them,
+def pull_statement(who: Principal, dialect: str) -> Select:
+    """The first `:rows` entries of `who`'s scope in (`:after`, `:high`], by seq: each part of
+    the scope read as an index range on seq, the parts merged in seq order, nothing sorted. Its JSON columns come as the text stored; after them,
     the names of the entry's open conflicts as a JSON list (None or "[]" when it has none), read
     with the row: a query of their own, once a read, cost more than these index look-ups.
 
@@ -103,7 +95,6 @@ def pull_statement(who: Principal, dialect: str, skip: tuple[tuple[int, int], ..
     prefer that ordered index scan (a Merge Append) to a bitmap scan of all of it and a sort."""
     rows = bindparam("rows")
     window = and_(Entry.seq > bindparam("after"), Entry.seq <= bindparam("high"))
-    window = and_(window, *(not_(Entry.seq.between(first, last)) for first, last in skip))
     columns = [Entry.__table__.c[name] for name in _COLUMNS]
     parts = [select(*columns).where(part, window) for part in device_scope(who)]
     if dialect == "postgresql":
