@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar.exceptions import PermissionDeniedException
-from sqlalchemy import ColumnElement, and_, exists, or_, true
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, true
 from sqlalchemy.orm import aliased
 
 from server.models import Entry, Site
@@ -151,9 +151,16 @@ def _transfer_errors(who: Principal, named: str, target: Site | None) -> list[Fi
     return []
 
 
-def device_scope(who: Principal) -> list[ColumnElement[bool]]:
+# A phone's scope names its values (`scope_values`) instead of holding them: one statement
+# serves every phone of a shape, and run without its phone's values it fails, not reads another's.
+_PERSON, _SITE, _DEVICE, _SINCE = (bindparam(f"scope_{name}", required=True)
+                                   for name in ("person", "site", "device", "since"))
+
+
+def device_scope(has_site: bool) -> list[ColumnElement[bool]]:
     """Scoped pulls: a phone sees its person's entries and its site's supply ledger, including
-    transfers other sites sent it (they count in its stock).
+    transfers other sites sent it (they count in its stock). `has_site`: whether its person
+    has a site; the phone's own values are given at execution (`scope_values`).
 
     Of its person's wellbeing it sees only what was made on it or after it was enrolled, and
     the follow-ups on those check-ins: a code issued by staff must not open a worker's
@@ -162,18 +169,20 @@ def device_scope(who: Principal) -> list[ColumnElement[bool]]:
     The scope is the union of the parts returned. They are disjoint, and each begins with
     equalities an index of entries pairs with seq, so a pull reads each part as a range of seq
     and merges them (sync_pull.pull) rather than reading and sorting all of them."""
-    mine = Entry.subject_id == who.person_id
-    parts = [and_(mine, or_(Entry.kind.not_in(WELLBEING_KINDS), _wellbeing_of_this_phone(who)))]
-    if who.site_id is None:
+    mine = Entry.subject_id == _PERSON
+    parts = [and_(mine, or_(Entry.kind.not_in(WELLBEING_KINDS), _wellbeing_of_this_phone()))]
+    if not has_site:
         return parts
-    others = Entry.subject_id != who.person_id  # the person's own are all in the first part
-    parts += [
-        and_(Entry.kind == kind, Entry.site_id == who.site_id, others) for kind in sorted(SITE_SHARED_KINDS)
-    ]
-    sent_here = and_(
-        Entry.to_site == who.site_id, Entry.kind.in_(SITE_SHARED_KINDS), Entry.site_id != who.site_id
-    )
+    others = Entry.subject_id != _PERSON  # the person's own are all in the first part
+    parts += [and_(Entry.kind == kind, Entry.site_id == _SITE, others) for kind in sorted(SITE_SHARED_KINDS)]
+    sent_here = and_(Entry.to_site == _SITE, Entry.kind.in_(SITE_SHARED_KINDS), Entry.site_id != _SITE)
     return [*parts, and_(sent_here, others)]
+
+
+def scope_values(who: Principal) -> dict[str, Any]:
+    """The values `device_scope(who.site_id is not None)` is run with, for this phone."""
+    return {"scope_person": who.person_id, "scope_site": who.site_id, "scope_device": who.device_id,
+            "scope_since": who.enrolled_at or datetime.max.replace(tzinfo=UTC)}  # unknown: only its own
 
 
 def _made_here_or_since(who: Principal, entry: Entry) -> bool:
@@ -182,16 +191,15 @@ def _made_here_or_since(who: Principal, entry: Entry) -> bool:
     return entry.device_id == who.device_id or (who.enrolled_at is not None and made >= who.enrolled_at)
 
 
-def _wellbeing_of_this_phone(who: Principal) -> ColumnElement[bool]:
+def _wellbeing_of_this_phone() -> ColumnElement[bool]:
     """Check-ins made on this phone or since its enrolment; follow-ups on such check-ins."""
-    since = who.enrolled_at or datetime.max.replace(tzinfo=UTC)  # unknown: only its own
 
     def new_here(row) -> ColumnElement[bool]:  # noqa: ANN001 - Entry or an alias of it
-        return or_(row.device_id == who.device_id, row.created_at >= since)
+        return or_(row.device_id == _DEVICE, row.created_at >= _SINCE)
 
     checkin = aliased(Entry)
     followed = exists().where(
         checkin.id == Entry.fields["checkin"].as_string(), checkin.kind == "checkin",
-        checkin.subject_id == who.person_id, new_here(checkin),
+        checkin.subject_id == _PERSON, new_here(checkin),
     )
     return or_(and_(Entry.kind == "checkin", new_here(Entry)), and_(Entry.kind == "followup", followed))

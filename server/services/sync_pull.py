@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from server.models import Conflict, Entry, SyncCounter
-from server.policy import Principal, device_scope
+from server.policy import Principal, device_scope, scope_values
 from sync.compact import compact_parts
 from sync.protocol import PAGE_BYTES
 from sync.protocol import Entry as WireEntry
@@ -44,10 +44,11 @@ async def pull(
     change, which the phone folds in itself (§4): left out. A seq names one write of one entry,
     so an entry changed since the push (a new seq) is sent. `compact`: compact entries (§4)."""
     high = await session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
-    # Built once, and kept for a phone's next pulls: building it costs more than reading a page
-    # (a Principal is frozen: another scope is another key). The folded entries are read with
-    # the rest and left out here: a statement that skipped them would be built anew each push.
-    statement = _kept_statement(who, session.bind.dialect.name)
+    # Built once for every phone of its shape (building it costs more than reading a page), and
+    # run with this phone's values. The folded entries are read with the rest and left out here:
+    # a statement that skipped them would be built anew each push.
+    statement = pull_statement(who.site_id is not None, session.bind.dialect.name)
+    values = {**scope_values(who), "high": high}
     fold = fold or {}
     entries: list[msgspec.Raw] = []
     size, last, more, full = 2, cursor, True, False  # 2: the list's brackets
@@ -56,7 +57,8 @@ async def pull(
     while more and not full and len(entries) < limit:
         fill = _rows_to_fill(room - size, size / len(entries)) if entries else first
         want = min(limit - len(entries), fill)
-        rows = (await session.execute(statement, {"after": last, "high": high, "rows": want + 1})).all()
+        values.update(after=last, rows=want + 1)
+        rows = (await session.execute(statement, values)).all()
         more = len(rows) > want
         for row in rows[:want]:
             if fold.get(row[0]) == row[8]:
@@ -84,11 +86,14 @@ _COLUMNS = ("id", "kind", "schema", "site_id", "author_id", "device_id", "fields
             "deleted", "flags")
 
 
-def pull_statement(who: Principal, dialect: str) -> Select:
-    """The first `:rows` entries of `who`'s scope in (`:after`, `:high`], by seq: each part of
-    the scope read as an index range on seq, the parts merged in seq order, nothing sorted. Its JSON columns come as the text stored; after them,
-    the names of the entry's open conflicts as a JSON list (None or "[]" when it has none), read
-    with the row: a query of their own, once a read, cost more than these index look-ups.
+@functools.cache
+def pull_statement(has_site: bool, dialect: str) -> Select:
+    """The first `:rows` entries of a phone's scope (`policy.device_scope`, run with its
+    `scope_values`) in (`:after`, `:high`], by seq: each part of the scope read as an index
+    range on seq, the parts merged in seq order, nothing sorted. Its JSON columns come as the
+    text stored; after them, the names of the entry's open conflicts as a JSON list (None or
+    "[]" when it has none), read with the row: a query of their own, once a read, cost more
+    than these index look-ups.
 
     SQLite merges a compound `ORDER BY seq LIMIT` by reading each part in index order, but
     would sort a limited subquery's rows again. PostgreSQL needs the limit inside each part to
@@ -96,7 +101,7 @@ def pull_statement(who: Principal, dialect: str) -> Select:
     rows = bindparam("rows")
     window = and_(Entry.seq > bindparam("after"), Entry.seq <= bindparam("high"))
     columns = [Entry.__table__.c[name] for name in _COLUMNS]
-    parts = [select(*columns).where(part, window) for part in device_scope(who)]
+    parts = [select(*columns).where(part, window) for part in device_scope(has_site)]
     if dialect == "postgresql":
         parts = [select(part.order_by(Entry.seq).limit(rows).subquery()) for part in parts]
     merged = union_all(*parts).subquery()
@@ -118,9 +123,6 @@ def _open_conflicts(entry_id: ColumnElement[str], as_list: Callable) -> ScalarSe
     return select(cast(as_list(Conflict.field), Text)).where(
         Conflict.entry_id == entry_id, Conflict.resolved_at.is_(None)
     ).scalar_subquery()
-
-
-_kept_statement = functools.lru_cache(maxsize=256)(pull_statement)
 
 
 def scope_of(who: Principal) -> str:

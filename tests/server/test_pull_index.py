@@ -8,8 +8,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import msgspec
+import pytest
 from alembic import command
 from sqlalchemy import event, insert, select, text, update
+from sqlalchemy.exc import StatementError
 
 from server import db
 from server.models import Entry, SyncCounter
@@ -115,6 +117,51 @@ async def _first_page(url: str, room: int) -> tuple[int, bool]:
 def test_a_page_without_room_for_an_entry_of_the_usual_size_still_sends_one(database_url: str) -> None:
     # Its first read is sized by the room (sync_pull.USUAL_BYTES): a push's results can leave little.
     assert run(_first_page(database_url, 20)) == (1, True)
+
+
+OTHER = Principal(person_id="p8", name="p8", role="worker", site_id="s3", township="t", device_id="d8",
+                  enrolled_at=ENROLLED)
+
+
+async def _pulls(url: str, phones: list[Principal]) -> list[set[str]]:
+    """What each phone pulls, one after another in one process (one statement serves them all)."""
+    engine = db.create_engine(url)
+    try:
+        await db.migrate(engine)
+        async with engine.begin() as conn:
+            await conn.execute(insert(Entry), [_row(seq) for seq in range(1, 401)])
+            await conn.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=400))
+        found = []
+        for who in phones:
+            async with db.session_maker(engine)() as session:
+                entries, _, _ = await sync_pull.pull(session, who, 0, 5000)
+            found.append({msgspec.json.decode(entry)["author"] for entry in entries})
+        return found
+    finally:
+        await engine.dispose()
+
+
+def test_one_statement_pulls_each_phones_own_scope(database_url: str) -> None:
+    first, other, again = run(_pulls(database_url, [WHO, OTHER, WHO]))
+
+    assert first == again == {"p0", "p7", "p8"}  # its own, its site's supplies, transfers sent to it
+    assert "p0" not in other and "p8" in other
+
+
+async def _run_without_values(url: str) -> None:
+    engine = db.create_engine(url)
+    try:
+        await db.migrate(engine)
+        async with db.session_maker(engine)() as session:
+            statement = sync_pull.pull_statement(True, engine.dialect.name)
+            await session.execute(statement, {"after": 0, "high": 10, "rows": 10})
+    finally:
+        await engine.dispose()
+
+
+def test_the_scope_statement_is_refused_without_a_phones_values(database_url: str) -> None:
+    with pytest.raises(StatementError, match="scope_"):
+        run(_run_without_values(database_url))
 
 
 def test_to_site_follows_the_fields_of_a_transfer(world: World) -> None:
