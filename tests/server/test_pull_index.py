@@ -4,7 +4,9 @@ SQLite and PostgreSQL. And `to_site`, the column that makes it possible, follows
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -12,6 +14,7 @@ import pytest
 from alembic import command
 from sqlalchemy import event, insert, select, text, update
 from sqlalchemy.exc import StatementError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server import db
 from server.models import Entry, SyncCounter
@@ -43,16 +46,26 @@ def _row(seq: int) -> dict:
                 to_site=fields.get("to_site"))
 
 
-async def _pull_and_plan(url: str) -> tuple[list[str], list[str]]:
-    """Every id a new phone of p0 pulls, page by page, and the plan of the first page's statement."""
+@contextlib.asynccontextmanager
+async def _filled(url: str, rows: int) -> AsyncIterator[AsyncEngine]:
+    """A migrated database holding `_row` 1 to `rows`, the counter past them, and the planner's
+    statistics on PostgreSQL, as a live database has them."""
     engine = db.create_engine(url)
     try:
         await db.migrate(engine)
         async with engine.begin() as conn:
-            await conn.execute(insert(Entry), [_row(seq) for seq in range(1, ROWS + 1)])
-            await conn.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=ROWS))
+            await conn.execute(insert(Entry), [_row(seq) for seq in range(1, rows + 1)])
+            await conn.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=rows))
             if conn.dialect.name == "postgresql":
                 await conn.execute(text("ANALYZE entries"))
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def _pull_and_plan(url: str) -> tuple[list[str], list[str]]:
+    """Every id a new phone of p0 pulls, page by page, and the plan of the first page's statement."""
+    async with _filled(url, ROWS) as engine:
         issued: list[tuple[str, object]] = []
 
         def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
@@ -76,8 +89,6 @@ async def _pull_and_plan(url: str) -> tuple[list[str], list[str]]:
             else:
                 plan = [row[0] for row in await conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
         return pulled, plan
-    finally:
-        await engine.dispose()
 
 
 def test_a_pull_reads_each_part_of_its_scope_as_a_range_of_seq(database_url: str) -> None:
@@ -101,17 +112,9 @@ def test_a_pull_reads_each_part_of_its_scope_as_a_range_of_seq(database_url: str
 
 
 async def _first_page(url: str, room: int) -> tuple[int, bool]:
-    engine = db.create_engine(url)
-    try:
-        await db.migrate(engine)
-        async with engine.begin() as conn:
-            await conn.execute(insert(Entry), [_row(seq) for seq in range(1, 101)])
-            await conn.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=100))
-        async with db.session_maker(engine)() as session:
-            entries, _, more = await sync_pull.pull(session, WHO, 0, 5000, compact=True, room=room)
-        return len(entries), more
-    finally:
-        await engine.dispose()
+    async with _filled(url, 100) as engine, db.session_maker(engine)() as session:
+        entries, _, more = await sync_pull.pull(session, WHO, 0, 5000, compact=True, room=room)
+    return len(entries), more
 
 
 def test_a_page_without_room_for_an_entry_of_the_usual_size_still_sends_one(database_url: str) -> None:
@@ -125,20 +128,13 @@ OTHER = Principal(person_id="p8", name="p8", role="worker", site_id="s3", townsh
 
 async def _pulls(url: str, phones: list[Principal]) -> list[set[str]]:
     """What each phone pulls, one after another in one process (one statement serves them all)."""
-    engine = db.create_engine(url)
-    try:
-        await db.migrate(engine)
-        async with engine.begin() as conn:
-            await conn.execute(insert(Entry), [_row(seq) for seq in range(1, 401)])
-            await conn.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=400))
-        found = []
+    found = []
+    async with _filled(url, 400) as engine:
         for who in phones:
             async with db.session_maker(engine)() as session:
                 entries, _, _ = await sync_pull.pull(session, who, 0, 5000)
             found.append({msgspec.json.decode(entry)["author"] for entry in entries})
-        return found
-    finally:
-        await engine.dispose()
+    return found
 
 
 def test_one_statement_pulls_each_phones_own_scope(database_url: str) -> None:
