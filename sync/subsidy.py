@@ -1,6 +1,6 @@
 """The work subsidy (工作补助) of a person's month: approved hours by kind, times the rates. Pure;
-the twin of pwa/js/subsidy.js (`monthPay`, `pay`): the phone's 本月补助 and the township's sheet
-are one rule, with the shared vectors tests/vectors/subsidy.json.
+the twin of pwa/js/subsidy.js (`monthPay`, which sums and pays in the same order): the phone's
+本月补助 and the township's sheet are one rule, with the shared vectors tests/vectors/subsidy.json.
 
 Hours are summed as whole milliseconds per kind before anything is multiplied, so the sheet may
 sum them in SQL (exact integers) and pay the totals with `pay`, and get what the phone gets."""
