@@ -3,7 +3,7 @@ its app, which every push records and a sync with nothing to push records only w
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.models import Device
 from server.policy import Principal
 from server.services.clock_correction import Correction
+from server.services.enrolment import aware
 from sync.protocol import SyncRequest
 
 CONTACT_EVERY_MS = 60_000  # a sync with nothing to push records the phone's contact this often
@@ -33,6 +34,4 @@ async def contact_due(session: AsyncSession, who: Principal, request: SyncReques
 
 
 def millis(moment: datetime) -> int:
-    if moment.tzinfo is None:  # SQLite gives naive datetimes back; they were stored in UTC
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+    return int(aware(moment).timestamp() * 1000)
